@@ -1,0 +1,394 @@
+//! [`LeafSet`]: the L/2 nearest known nodes on each side of the local node.
+
+use alloc::vec::Vec;
+
+use crate::arith::{closer, cw};
+use crate::config::Config;
+use crate::error::StateError;
+use crate::guid::Guid;
+use crate::node::NodeRef;
+use crate::word::RingWord;
+
+/// The leaf set of the node `own`: up to L/2 successors and L/2 predecessors.
+///
+/// # Invariants
+/// Checked by [`LeafSet::invariants`] after every change in debug builds, and by the property
+/// tests `leaf_set_sides_are_sorted_and_bounded` and `leaf_set_matches_model`:
+///
+/// 1. each side holds at most L/2 nodes;
+/// 2. successors are in strictly increasing clockwise distance from `own` (nearest first), and
+///    predecessors in strictly increasing counter-clockwise distance, so neither side has a
+///    duplicate;
+/// 3. `own` is on neither side;
+/// 4. inserting keeps the L/2 nearest of (side ∪ new node) on each side;
+/// 5. the cached "knows the whole ring" flag equals: both sides are empty, or some node is on
+///    both sides.
+///
+/// **Knows the whole ring.** DESIGN.md says a leaf set knows the whole ring where a side is not
+/// full or the two sides share a member. For leaf sets built by insertion only, a non-full side
+/// holds every known node, so it always shares one with the other side: the two readings agree.
+/// After a removal, a side that is not full only marks a hole awaiting repair, so this type keys
+/// the rule on the shared member (or on both sides being empty, the lone-node ring) and never
+/// claims the whole ring because of a hole.
+///
+/// **Covered.** A key is covered when it lies on the arc from the farthest predecessor clockwise
+/// through `own` to the farthest successor, both ends included, or when the leaf set knows the
+/// whole ring.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafSet<H, W = Guid> {
+    own: W,
+    half: u8,
+    whole_ring: bool,
+    /// Nearest first: strictly increasing `cw(own, id)`.
+    successors: Vec<NodeRef<H, W>>,
+    /// Nearest first: strictly increasing `cw(id, own)`.
+    predecessors: Vec<NodeRef<H, W>>,
+}
+
+/// Which sides of a leaf set a removed node was on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Sides {
+    /// It was a successor (clockwise side).
+    pub successor: bool,
+    /// It was a predecessor (counter-clockwise side).
+    pub predecessor: bool,
+}
+
+/// The root of a key among a leaf set's members and its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LeafRoot<'a, H, W = Guid> {
+    /// The key is not covered by the leaf set.
+    NotCovered,
+    /// The key is covered and the local node is its root.
+    Own,
+    /// The key is covered and this member is its root.
+    Member(&'a NodeRef<H, W>),
+}
+
+impl<H: Copy, W: RingWord> LeafSet<H, W> {
+    /// An empty leaf set for the node `own`, sized by `config`.
+    #[must_use]
+    pub fn new(own: W, config: &Config) -> Self {
+        let half = config.leaf_set_half();
+        #[allow(clippy::cast_possible_truncation)] // L/2 <= 32
+        let set = LeafSet {
+            own,
+            half: half as u8,
+            whole_ring: true,
+            successors: Vec::with_capacity(half),
+            predecessors: Vec::with_capacity(half),
+        };
+        set.invariants();
+        set
+    }
+
+    /// The local node's id.
+    #[must_use]
+    pub fn own(&self) -> W {
+        self.own
+    }
+
+    /// L/2: the capacity of each side.
+    #[must_use]
+    pub fn half(&self) -> usize {
+        usize::from(self.half)
+    }
+
+    /// The successors, nearest first.
+    #[must_use]
+    pub fn successors(&self) -> &[NodeRef<H, W>] {
+        &self.successors
+    }
+
+    /// The predecessors, nearest first.
+    #[must_use]
+    pub fn predecessors(&self) -> &[NodeRef<H, W>] {
+        &self.predecessors
+    }
+
+    /// True when there is no member.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.successors.is_empty() && self.predecessors.is_empty()
+    }
+
+    /// The number of distinct members.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// The distinct members: successors nearest first, then the predecessors that are not also
+    /// successors, nearest first.
+    pub fn iter(&self) -> impl Iterator<Item = &NodeRef<H, W>> + '_ {
+        self.successors.iter().chain(
+            self.predecessors
+                .iter()
+                .filter(move |p| !self.successors.iter().any(|s| s.id == p.id)),
+        )
+    }
+
+    /// The member with this id, if any.
+    #[must_use]
+    pub fn get(&self, id: W) -> Option<&NodeRef<H, W>> {
+        self.successors
+            .iter()
+            .chain(self.predecessors.iter())
+            .find(|n| n.id == id)
+    }
+
+    /// Whether `id` is a member.
+    #[must_use]
+    pub fn contains(&self, id: W) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// The farthest successor, if any.
+    #[must_use]
+    pub fn farthest_successor(&self) -> Option<&NodeRef<H, W>> {
+        self.successors.last()
+    }
+
+    /// The farthest predecessor, if any.
+    #[must_use]
+    pub fn farthest_predecessor(&self) -> Option<&NodeRef<H, W>> {
+        self.predecessors.last()
+    }
+
+    /// Whether the leaf set knows the whole ring: both sides are empty, or a node is on both.
+    #[must_use]
+    pub fn knows_whole_ring(&self) -> bool {
+        self.whole_ring
+    }
+
+    /// Whether a side holds L/2 nodes.
+    #[must_use]
+    pub fn is_full(&self) -> bool {
+        self.successors.len() == self.half() && self.predecessors.len() == self.half()
+    }
+
+    /// Whether `key` is covered: on the arc from the farthest predecessor clockwise through the
+    /// local node to the farthest successor, or anywhere when the whole ring is known.
+    #[inline]
+    #[must_use]
+    pub fn covers(&self, key: W) -> bool {
+        self.whole_ring || self.on_successor_arc(key) || self.on_predecessor_arc(key)
+    }
+
+    #[inline(always)]
+    fn on_successor_arc(&self, key: W) -> bool {
+        self.successors
+            .last()
+            .is_some_and(|far| cw(&self.own, &key) <= cw(&self.own, &far.id))
+    }
+
+    #[inline(always)]
+    fn on_predecessor_arc(&self, key: W) -> bool {
+        self.predecessors
+            .last()
+            .is_some_and(|far| cw(&key, &self.own) <= cw(&far.id, &self.own))
+    }
+
+    /// Whether the successor arc and the predecessor arc overlap (they meet somewhere on the far
+    /// side of the ring), in which case a key's nearest members may lie on either side.
+    #[inline(always)]
+    fn arcs_overlap(&self) -> bool {
+        match (self.successors.last(), self.predecessors.last()) {
+            (Some(s), Some(p)) => cw(&self.own, &s.id) >= cw(&self.own, &p.id),
+            _ => false,
+        }
+    }
+
+    /// The root of `key` among the members and the local node, when `key` is covered.
+    ///
+    /// Does not allocate. On disjoint arcs it looks only at the two members that enclose the key
+    /// (a binary search on the key's side); otherwise it scans the members.
+    #[inline]
+    #[must_use]
+    pub fn root(&self, key: W) -> LeafRoot<'_, H, W> {
+        if key == self.own {
+            return LeafRoot::Own;
+        }
+        if self.whole_ring || self.arcs_overlap() {
+            if !self.covers(key) {
+                return LeafRoot::NotCovered;
+            }
+            return self.scan_root(key);
+        }
+        if self.on_successor_arc(key) {
+            let d = cw(&self.own, &key);
+            let i = self
+                .successors
+                .partition_point(|s| cw(&self.own, &s.id) < d);
+            let after = self.successors.get(i);
+            let before = i.checked_sub(1).and_then(|j| self.successors.get(j));
+            return self.nearer_of(key, before, after);
+        }
+        if self.on_predecessor_arc(key) {
+            let d = cw(&key, &self.own);
+            let i = self
+                .predecessors
+                .partition_point(|p| cw(&p.id, &self.own) < d);
+            let after = self.predecessors.get(i);
+            let before = i.checked_sub(1).and_then(|j| self.predecessors.get(j));
+            return self.nearer_of(key, before, after);
+        }
+        LeafRoot::NotCovered
+    }
+
+    /// The nearer to `key` of the two nodes enclosing it: `before` (or the local node when
+    /// `None`) on the side of the local node, and `after` on the far side.
+    #[inline(always)]
+    fn nearer_of<'a>(
+        &'a self,
+        key: W,
+        before: Option<&'a NodeRef<H, W>>,
+        after: Option<&'a NodeRef<H, W>>,
+    ) -> LeafRoot<'a, H, W> {
+        let (inner, inner_id) = match before {
+            Some(n) => (LeafRoot::Member(n), n.id),
+            None => (LeafRoot::Own, self.own),
+        };
+        match after {
+            Some(a) if closer(&key, &a.id, &inner_id) => LeafRoot::Member(a),
+            _ => inner,
+        }
+    }
+
+    fn scan_root(&self, key: W) -> LeafRoot<'_, H, W> {
+        let mut best = LeafRoot::Own;
+        let mut best_id = self.own;
+        for n in self.successors.iter().chain(self.predecessors.iter()) {
+            if closer(&key, &n.id, &best_id) {
+                best = LeafRoot::Member(n);
+                best_id = n.id;
+            }
+        }
+        best
+    }
+
+    /// Offers `node` to both sides; each keeps its L/2 nearest. Returns whether the membership
+    /// changed. A known id has its handle refreshed and returns `Ok(false)`.
+    ///
+    /// # Errors
+    /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
+    pub fn insert(&mut self, node: NodeRef<H, W>) -> Result<bool, StateError> {
+        if node.id == self.own {
+            return Err(StateError::OwnId);
+        }
+        let own = self.own;
+        let half = self.half();
+        let added_s = insert_side(&mut self.successors, node, half, |id| cw(&own, &id));
+        let added_p = insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
+        let changed = added_s || added_p;
+        if changed {
+            self.refresh_whole_ring();
+        }
+        self.invariants();
+        Ok(changed)
+    }
+
+    /// Removes the node `id` from both sides; returns the sides it was on (all false if it was
+    /// not a member).
+    pub fn remove(&mut self, id: W) -> Sides {
+        let successor = remove_from(&mut self.successors, id);
+        let predecessor = remove_from(&mut self.predecessors, id);
+        if successor || predecessor {
+            self.refresh_whole_ring();
+        }
+        self.invariants();
+        Sides {
+            successor,
+            predecessor,
+        }
+    }
+
+    fn refresh_whole_ring(&mut self) {
+        self.whole_ring = self.compute_whole_ring();
+    }
+
+    fn compute_whole_ring(&self) -> bool {
+        self.is_empty()
+            || self
+                .predecessors
+                .iter()
+                .any(|p| self.successors.iter().any(|s| s.id == p.id))
+    }
+
+    /// Checks the invariants in the type's documentation (debug builds only).
+    #[inline]
+    pub fn invariants(&self) {
+        #[cfg(debug_assertions)]
+        {
+            let own = self.own;
+            assert!(self.successors.len() <= self.half(), "too many successors");
+            assert!(
+                self.predecessors.len() <= self.half(),
+                "too many predecessors"
+            );
+            assert!(
+                self.successors.iter().all(|n| n.id != own),
+                "own id among successors"
+            );
+            assert!(
+                self.predecessors.iter().all(|n| n.id != own),
+                "own id among predecessors"
+            );
+            assert!(
+                self.successors.windows(2).all(|w| match w {
+                    [a, b] => cw(&own, &a.id) < cw(&own, &b.id),
+                    _ => true,
+                }),
+                "successors out of ring order"
+            );
+            assert!(
+                self.predecessors.windows(2).all(|w| match w {
+                    [a, b] => cw(&a.id, &own) < cw(&b.id, &own),
+                    _ => true,
+                }),
+                "predecessors out of ring order"
+            );
+            assert_eq!(
+                self.whole_ring,
+                self.compute_whole_ring(),
+                "stale whole-ring flag"
+            );
+        }
+    }
+}
+
+/// Inserts `node` into a side kept sorted by `key_of` (strictly increasing), capped at `cap`.
+/// Returns whether the node was added; a node already present has its handle refreshed.
+fn insert_side<H: Copy, W: RingWord>(
+    side: &mut Vec<NodeRef<H, W>>,
+    node: NodeRef<H, W>,
+    cap: usize,
+    key_of: impl Fn(W) -> W,
+) -> bool {
+    let d = key_of(node.id);
+    let i = side.partition_point(|m| key_of(m.id) < d);
+    if let Some(m) = side.get_mut(i) {
+        if m.id == node.id {
+            m.handle = node.handle;
+            return false;
+        }
+    }
+    if i >= cap {
+        return false;
+    }
+    if side.len() == cap {
+        side.pop();
+    }
+    side.insert(i, node);
+    true
+}
+
+fn remove_from<H, W: RingWord>(side: &mut Vec<NodeRef<H, W>>, id: W) -> bool {
+    match side.iter().position(|m| m.id == id) {
+        Some(i) => {
+            side.remove(i);
+            true
+        }
+        None => false,
+    }
+}

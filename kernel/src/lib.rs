@@ -1,0 +1,72 @@
+//! # pastry-kernel
+//!
+//! A sans-I/O routing core for [Pastry](https://doi.org/10.1007/3-540-45518-3_18) peer-to-peer
+//! overlays (Rowstron & Druschel, Middleware 2001).
+//!
+//! The host — a network node, a simulator, a test — owns sockets, clocks, liveness detection and
+//! randomness. The kernel owns one node's routing state and answers pure questions: where does a
+//! message for key `k` go next ([`NodeState::route`]), which nodes hold the replicas of `k`
+//! ([`NodeState::replica_set`]), what a node learns and forgets. It never does I/O, never reads a
+//! clock, never draws randomness, never panics on any input and never allocates on the lookup
+//! path.
+//!
+//! * [`arith`]: DESIGN.md's ring and prefix arithmetic (digit, shl, cw, dist, closer), written once
+//!   over the [`Word`] trait so the same code runs on `u128`, on narrow words for exhaustive
+//!   checks and on Z3 bit-vectors for proofs.
+//! * [`Guid`], [`Config`], [`NodeRef`]: ids, run-time parameters b / L / |M|, node references.
+//! * [`LeafSet`], [`RoutingTable`], [`NeighborhoodSet`], [`NodeState`]: the routing state, each
+//!   with its invariants stated on the type and checked by `invariants()` in debug builds.
+//!
+//! ```
+//! use pastry_kernel::{Config, Guid, NodeRef, NodeState, Route};
+//!
+//! // A node with the paper's parameters (b = 4, L = 16, |M| = 32); handles are the host's.
+//! let mut a = NodeState::new(Config::PAPER, NodeRef::new(Guid::new(0xa0 << 120), 0u32));
+//! for (i, top) in [0x10u128, 0x20, 0xb0, 0xc0].into_iter().enumerate() {
+//!     a.learn(NodeRef::new(Guid::new(top << 120), i as u32 + 1), 5)?;
+//! }
+//! // The root of a key near 0xb0… is the node 0xb0…: the leaf set knows the whole ring.
+//! let next = a.route(Guid::new(0xb1 << 120));
+//! assert_eq!(next.next_hop().map(|n| n.handle), Some(3));
+//! # Ok::<(), pastry_kernel::StateError>(())
+//! ```
+//!
+//! ## Features
+//! All additive; the default build is `#![no_std]` (it needs `alloc` for the state's storage).
+//! `std` (the [`sync`] module), `serde`, `arbitrary`, `proptest` (strategies for downstream
+//! tests), `digest` ([`Guid::digest`]), `fuzzing` (the properties the fuzz targets run).
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
+extern crate alloc;
+
+pub mod arith;
+mod config;
+mod error;
+mod guid;
+mod leafset;
+mod neighborhood;
+mod node;
+mod state;
+mod table;
+pub mod word;
+
+pub use arith::{Column, Digit, DigitWidth, Row};
+pub use config::{Config, ConfigError};
+pub use error::StateError;
+pub use guid::{Guid, ParseGuidError};
+pub use leafset::{LeafRoot, LeafSet, Sides};
+pub use neighborhood::NeighborhoodSet;
+pub use node::{Entry, NodeRef, Proximity};
+pub use state::{Forgotten, Learned, NodeState, ReplicaSet, Route, Via, MAX_REPLICAS};
+pub use table::{Placement, RoutingTable};
+pub use word::{Boolean, RingWord, Word};

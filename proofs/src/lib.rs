@@ -1,0 +1,1 @@
+//! Machine-checked proofs about pastry-kernel (filled in by the proofs work).

@@ -1,0 +1,1 @@
+//! The Pastry network simulator (filled in by the simulator work).
