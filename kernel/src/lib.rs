@@ -56,6 +56,7 @@ mod guid;
 mod leafset;
 mod neighborhood;
 mod node;
+mod oracle;
 mod state;
 mod table;
 pub mod word;
