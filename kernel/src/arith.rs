@@ -177,6 +177,41 @@ pub fn slot<W: Word>(own: &W, node: &W, b: DigitWidth) -> (W, W) {
     (row, column)
 }
 
+/// **Covered arc**: whether `k` lies on the clockwise arc from `start` to `end`, both ends
+/// included (cw(start, k) ≤ cw(start, end)). The leaf set covers the union of the arcs
+/// (farthest predecessor → own) and (own → farthest successor).
+#[inline(always)]
+pub fn in_arc<W: Word>(start: &W, end: &W, k: &W) -> W::Bool {
+    cw(start, end).ult(&cw(start, k)).not()
+}
+
+/// **Progress** of a hop from `from` to `to` for key `k`: the shared prefix with `k` grows, or it
+/// stays the same and `to` is closer to `k` (DESIGN.md: every Forward of steps 2 and 3 does this).
+#[inline(always)]
+pub fn makes_progress<W: Word>(k: &W, from: &W, to: &W, b: DigitWidth) -> W::Bool {
+    let (s_from, s_to) = (shl(from, k, b), shl(to, k, b));
+    s_from
+        .ult(&s_to)
+        .or(&s_from.equal(&s_to).and(&closer(k, to, from)))
+}
+
+/// Whether step 3 of route(k) at node `own` may choose `t`: shl(t, k) ≥ shl(own, k) and
+/// closer(k, t, own).
+#[inline(always)]
+pub fn rare_case_admissible<W: Word>(k: &W, own: &W, t: &W, b: DigitWidth) -> W::Bool {
+    shl(t, k, b)
+        .ult(&shl(own, k, b))
+        .not()
+        .and(&closer(k, t, own))
+}
+
+/// Step 3's preference between two admissible candidates: `x` beats `y` when it shares a longer
+/// prefix with `k`, or as long a prefix and is closer to `k`.
+#[inline(always)]
+pub fn rare_case_prefers<W: Word>(k: &W, x: &W, y: &W, b: DigitWidth) -> W::Bool {
+    makes_progress(k, y, x, b)
+}
+
 /// [`shl`] on a concrete word, as a count.
 #[inline(always)]
 #[must_use]

@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::arith::{closer, cw};
+use crate::arith::{closer, cw, in_arc};
 use crate::config::Config;
 use crate::error::StateError;
 use crate::guid::Guid;
@@ -179,14 +179,14 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
     fn on_successor_arc(&self, key: W) -> bool {
         self.successors
             .last()
-            .is_some_and(|far| cw(&self.own, &key) <= cw(&self.own, &far.id))
+            .is_some_and(|far| in_arc(&self.own, &far.id, &key))
     }
 
     #[inline(always)]
     fn on_predecessor_arc(&self, key: W) -> bool {
         self.predecessors
             .last()
-            .is_some_and(|far| cw(&key, &self.own) <= cw(&far.id, &self.own))
+            .is_some_and(|far| in_arc(&far.id, &self.own, &key))
     }
 
     /// Whether the successor arc and the predecessor arc overlap (they meet somewhere on the far

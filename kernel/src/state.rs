@@ -2,7 +2,7 @@
 
 use core::mem::size_of;
 
-use crate::arith::{closer, shl_len, Column, Row};
+use crate::arith::{closer, rare_case_admissible, rare_case_prefers, shl_len, Column, Row};
 use crate::config::Config;
 use crate::error::StateError;
 use crate::guid::Guid;
@@ -378,7 +378,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             .chain(self.leaf.predecessors())
             .chain(self.table.iter_from(from).map(|e| &e.node))
             .chain(self.neighborhood.entries().iter().map(|e| &e.node))
-            .filter(move |t| shl_len(t.id, key, b) >= l && closer(&key, &t.id, &own))
+            .filter(move |t| rare_case_admissible(&key, &own, &t.id, b))
     }
 
     /// DESIGN.md's **replica set** (Common API `replicaSet(k, r)`): the `r` nodes closest to
@@ -440,8 +440,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     }
 }
 
-/// The better of the current best and a candidate for step 3: the longer shared prefix with
-/// `key`, then the closer to it.
+/// The better of the current best and a candidate for step 3 ([`rare_case_prefers`]).
 #[inline]
 fn better<'a, H, W: RingWord>(
     key: W,
@@ -449,16 +448,12 @@ fn better<'a, H, W: RingWord>(
     best: Option<&'a NodeRef<H, W>>,
     candidate: &'a NodeRef<H, W>,
 ) -> Option<&'a NodeRef<H, W>> {
-    let b = config.digit_width();
     match best {
-        None => Some(candidate),
-        Some(current) => {
-            let (sc, sb) = (shl_len(candidate.id, key, b), shl_len(current.id, key, b));
-            if sc > sb || (sc == sb && closer(&key, &candidate.id, &current.id)) {
-                Some(candidate)
-            } else {
-                Some(current)
-            }
+        Some(current)
+            if !rare_case_prefers(&key, &candidate.id, &current.id, config.digit_width()) =>
+        {
+            Some(current)
         }
+        _ => Some(candidate),
     }
 }
