@@ -71,3 +71,8 @@ pub use node::{Entry, NodeRef, Proximity};
 pub use state::{Forgotten, Learned, NodeState, ReplicaSet, Route, Via, MAX_REPLICAS};
 pub use table::{Placement, RoutingTable};
 pub use word::{Boolean, RingWord, Word};
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
