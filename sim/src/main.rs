@@ -1,0 +1,322 @@
+//! `pastry-sim`: re-runs the Pastry paper's experiments on pastry-kernel.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pastry_kernel::Config;
+use pastry_sim::experiment::{self, Build, Setup};
+use pastry_sim::network::{Network, Outcome};
+use pastry_sim::progress::Progress;
+use pastry_sim::{paper, plot, trace};
+
+const EXAMPLES: &str = "\
+Examples:
+  # The paper's figures 4 and 5 at 10,000 nodes built by the join protocol
+  pastry-sim hops --nodes 10000
+
+  # Figure 4's whole curve, with charts
+  pastry-sim hops --nodes 1000,2000,5000,10000,20000,50000,100000 --plot docs/plots
+
+  # One million nodes from global knowledge, one million lookups
+  pastry-sim hops --nodes 1000000 --build oracle --lookups 1000000
+
+  # Locality (figure 6), failures (figure 10), churn
+  pastry-sim locality --nodes 10000
+  pastry-sim failure --nodes 5000
+  pastry-sim churn --nodes 2000 --rounds 20
+
+  # Check a run's routes independently of the simulator
+  pastry-sim hops --nodes 100000 --trace routes.jsonl --nodes-out nodes.txt
+  pastry-sim verify-trace --nodes nodes.txt --trace routes.jsonl";
+
+/// Re-runs the experiments of the Pastry paper (Rowstron & Druschel, Middleware 2001) on the
+/// pastry-kernel routing core: N nodes with random ids at random points of a 1000 × 1000
+/// plane, Euclidean distance as proximity, messages routed hop by hop through each node's
+/// `route`, every lookup checked against the brute-force root among live nodes.
+#[derive(Parser, Debug)]
+#[command(name = "pastry-sim", version, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Mean hops and the hop distribution between random node pairs (paper figures 4 and 5).
+    #[command(after_help = EXAMPLES)]
+    Hops(SizesArgs),
+    /// Route distance over direct distance between random node pairs (paper figure 6).
+    #[command(after_help = EXAMPLES)]
+    Locality(SizesArgs),
+    /// Checks a --trace file against a --nodes-out file without the simulator's state: every
+    /// path must start at its source, end at the root of its key among the listed nodes and
+    /// make progress at every hop.
+    #[command(after_help = EXAMPLES)]
+    VerifyTrace(VerifyArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+struct Common {
+    /// Seed of every random choice; the same seed gives the same output.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How to build the network: `join` runs the kernel's join protocol node by node; `oracle`
+    /// computes every state from global knowledge (fast, for the largest sizes).
+    #[arg(long, value_enum, default_value_t = BuildKind::Oracle)]
+    build: BuildKind,
+    /// Oracle build: candidates offered per routing-table slot (the nearest is kept). Default:
+    /// 16 up to 200,000 nodes, 2 above.
+    #[arg(long)]
+    candidates: Option<usize>,
+    /// Bits per digit b.
+    #[arg(short = 'b', long = "digit-bits", default_value_t = 4)]
+    digit_bits: u32,
+    /// Leaf-set size L.
+    #[arg(long = "leaf-set", default_value_t = 16)]
+    leaf_set: usize,
+    /// Neighborhood-set size |M|.
+    #[arg(long, default_value_t = 32)]
+    neighborhood: usize,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write SVG charts into this directory.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
+    /// No progress bars or timing notes on standard error.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct SizesArgs {
+    /// Network sizes, comma-separated.
+    #[arg(short, long, value_delimiter = ',', default_value = "10000")]
+    nodes: Vec<usize>,
+    /// Lookups per size (the paper's 200,000).
+    #[arg(short, long, default_value_t = 200_000)]
+    lookups: usize,
+    /// Write one JSON line per lookup of the last size: {"key", "source", "path"}.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the live ids of the last size, one 32-hex id per line.
+    #[arg(long, value_name = "FILE")]
+    nodes_out: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// The node list written by --nodes-out.
+    #[arg(long, value_name = "FILE")]
+    nodes: PathBuf,
+    /// The trace written by --trace.
+    #[arg(long, value_name = "FILE")]
+    trace: PathBuf,
+    /// Bits per digit b the run used.
+    #[arg(short = 'b', long = "digit-bits", default_value_t = 4)]
+    digit_bits: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum BuildKind {
+    Oracle,
+}
+
+type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+fn setup(c: &Common) -> Result<Setup, Failure> {
+    let config = Config::new(c.digit_bits, c.leaf_set, c.neighborhood)?;
+    let build = match c.build {
+        BuildKind::Oracle => Build::Oracle {
+            candidates_per_slot: c.candidates,
+        },
+    };
+    Ok(Setup {
+        config,
+        seed: c.seed,
+        build,
+        progress: if c.quiet {
+            Progress::quiet()
+        } else {
+            Progress::visible()
+        },
+    })
+}
+
+fn header(what: &str, s: &Setup, extra: &str) {
+    let c = s.config;
+    println!(
+        "pastry-sim {what}: b = {}, L = {}, |M| = {}, build {}, seed {}{extra}",
+        c.digit_width().bits(),
+        c.leaf_set_len(),
+        c.neighborhood_len(),
+        s.build.name(),
+        s.seed
+    );
+}
+
+fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), Failure> {
+    if let Some(p) = path {
+        std::fs::write(p, serde_json::to_string_pretty(value)? + "\n")?;
+    }
+    Ok(())
+}
+
+fn write_trace_files(
+    trace_path: Option<&Path>,
+    nodes_path: Option<&Path>,
+    last: Option<&(Network, Vec<Outcome>)>,
+) -> Result<(), Failure> {
+    if let Some((net, outcomes)) = last {
+        if let Some(p) = trace_path {
+            trace::write_trace(p, net, outcomes)?;
+        }
+        if let Some(p) = nodes_path {
+            trace::write_nodes(p, net)?;
+        }
+    }
+    Ok(())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
+}
+
+fn hops(a: &SizesArgs) -> Result<(), Failure> {
+    let s = setup(&a.common)?;
+    header(
+        "hops",
+        &s,
+        &format!(", {} lookups between random node pairs per size", a.lookups),
+    );
+    let keep = a.trace.is_some() || a.nodes_out.is_some();
+    let (results, last) = experiment::sizes_experiment(&s, &a.nodes, a.lookups, keep);
+    let b = s.config.digit_width().bits();
+    println!();
+    println!(
+        "{:>9}  {:>9}  {:>13}  {:>8}  {:>9}",
+        "N",
+        "mean hops",
+        "paper (fig 4)",
+        format!("log{} N", 1u32 << b),
+        "at root"
+    );
+    for r in &results {
+        println!(
+            "{:>9}  {:>9.3}  {:>13}  {:>8.3}  {:>8.4}%",
+            r.nodes,
+            r.stats.mean_hops,
+            opt(r.paper_mean_hops, 3),
+            r.log_n,
+            100.0 * r.stats.at_root_fraction
+        );
+    }
+    for r in &results {
+        println!("N = {}: {}", r.nodes, r.stats.correctness_line());
+    }
+    if let Some(r) = results.last() {
+        println!();
+        println!(
+            "Hop distribution at N = {} (paper figure 5 is at N = {}):",
+            r.nodes,
+            paper::FIG5_NODES
+        );
+        println!(
+            "{:>4}  {:>8}  {:>8}  {:>8}",
+            "hops", "measured", "paper", "diff"
+        );
+        let bars = r
+            .stats
+            .distribution
+            .len()
+            .max(paper::FIG5_DISTRIBUTION.len());
+        for h in 0..bars {
+            let p = paper::FIG5_DISTRIBUTION.get(h).copied().unwrap_or(0.0);
+            println!(
+                "{h:>4}  {:>8.4}  {p:>8.4}  {:>+8.4}",
+                r.stats.fraction(h),
+                r.stats.fraction(h) - p
+            );
+        }
+    }
+    write_json(a.common.json.as_deref(), &results)?;
+    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), last.as_ref())?;
+    if let Some(dir) = &a.common.plot {
+        std::fs::create_dir_all(dir)?;
+        plot::hops_vs_nodes(dir, &results, b)?;
+        if let Some(r) = results.last() {
+            plot::hop_distribution(dir, r)?;
+        }
+    }
+    Ok(())
+}
+
+fn locality(a: &SizesArgs) -> Result<(), Failure> {
+    let s = setup(&a.common)?;
+    header(
+        "locality",
+        &s,
+        &format!(", {} lookups between random node pairs per size", a.lookups),
+    );
+    let keep = a.trace.is_some() || a.nodes_out.is_some();
+    let (results, last) = experiment::sizes_experiment(&s, &a.nodes, a.lookups, keep);
+    println!();
+    println!(
+        "Route distance over direct distance (paper figure 6: {:.2} to {:.2}, {:.3} at 100,000)",
+        paper::FIG6_STRETCH_RANGE.0,
+        paper::FIG6_STRETCH_RANGE.1,
+        paper::FIG6_STRETCH_100K
+    );
+    println!(
+        "{:>9}  {:>16}  {:>16}  {:>9}  {:>9}",
+        "N", "mean of ratios", "ratio of totals", "mean hops", "at root"
+    );
+    for r in &results {
+        println!(
+            "{:>9}  {:>16}  {:>16}  {:>9.3}  {:>8.4}%",
+            r.nodes,
+            opt(r.stats.stretch_mean, 3),
+            opt(r.stats.stretch_total, 3),
+            r.stats.mean_hops,
+            100.0 * r.stats.at_root_fraction
+        );
+    }
+    for r in &results {
+        println!("N = {}: {}", r.nodes, r.stats.correctness_line());
+    }
+    write_json(a.common.json.as_deref(), &results)?;
+    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), last.as_ref())?;
+    if let Some(dir) = &a.common.plot {
+        std::fs::create_dir_all(dir)?;
+        plot::locality(dir, &results)?;
+    }
+    Ok(())
+}
+
+fn verify(a: &VerifyArgs) -> Result<bool, Failure> {
+    let b = pastry_kernel::DigitWidth::from_bits(a.digit_bits)
+        .ok_or_else(|| format!("bits per digit must be 1, 2, 4 or 8, not {}", a.digit_bits))?;
+    let verdict = trace::verify(&a.nodes, &a.trace, b)?;
+    println!("{verdict}");
+    Ok(verdict.all_good())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Hops(a) => hops(a).map(|()| true),
+        Command::Locality(a) => locality(a).map(|()| true),
+        Command::VerifyTrace(a) => verify(a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("pastry-sim: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

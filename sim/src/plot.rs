@@ -1,0 +1,252 @@
+//! SVG charts of the measured figures beside the paper's (plotters, SVG backend only).
+
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use crate::experiment::SizeResult;
+use crate::model::log_base;
+use crate::paper;
+
+/// A chart could not be drawn or written.
+pub type PlotError = Box<dyn std::error::Error + Send + Sync>;
+
+fn boxed<E: std::fmt::Display>(e: E) -> PlotError {
+    e.to_string().into()
+}
+
+const MEASURED: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
+const PAPER: RGBColor = RGBColor(0xd6, 0x27, 0x28);
+const REFERENCE: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
+
+/// Mean hops against N: measured, the paper's figure 4, and log_{2^b} N. Writes
+/// `dir/hops_vs_nodes.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn hops_vs_nodes(
+    dir: &Path,
+    results: &[SizeResult],
+    digit_bits: u32,
+) -> Result<PathBuf, PlotError> {
+    let file = dir.join("hops_vs_nodes.svg");
+    let mut xs: Vec<f64> = results.iter().map(|r| r.nodes as f64).collect();
+    xs.extend(paper::FIG4_HOPS.iter().map(|(n, _)| *n as f64));
+    let lo = xs.iter().copied().fold(f64::INFINITY, f64::min) * 0.8;
+    let hi = xs.iter().copied().fold(0.0, f64::max) * 1.25;
+    let top = results
+        .iter()
+        .map(|r| r.stats.mean_hops.max(r.log_n))
+        .fold(log_base(hi as usize, digit_bits), f64::max)
+        + 0.5;
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Average hops against N (paper figure 4)",
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d((lo..hi).log_scale(), 0.0..top)
+        .map_err(boxed)?;
+    chart
+        .configure_mesh()
+        .x_desc("nodes N (log scale)")
+        .y_desc("average hops")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(boxed)?;
+    let curve = |pts: Vec<(f64, f64)>, color: RGBColor, label: &str| (pts, color, label.to_owned());
+    let log_pts: Vec<(f64, f64)> = (0..=40)
+        .map(|i| {
+            let x = lo * (hi / lo).powf(f64::from(i) / 40.0);
+            (x, log_base(x as usize, digit_bits))
+        })
+        .collect();
+    let measured: Vec<(f64, f64)> = results
+        .iter()
+        .map(|r| (r.nodes as f64, r.stats.mean_hops))
+        .collect();
+    let paper_pts: Vec<(f64, f64)> = paper::FIG4_HOPS
+        .iter()
+        .map(|(n, h)| (*n as f64, *h))
+        .collect();
+    let builds: Vec<&str> = results.iter().map(|r| r.build.name()).collect();
+    let measured_label = format!("measured ({})", builds.first().copied().unwrap_or("no run"));
+    for (pts, color, label) in [
+        curve(log_pts, REFERENCE, &format!("log{} N", 1u32 << digit_bits)),
+        curve(paper_pts, PAPER, "paper, figure 4"),
+        curve(measured, MEASURED, &measured_label),
+    ] {
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(boxed)?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        if color != REFERENCE {
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(boxed)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// The hop distribution of `result` beside the paper's figure 5 (measured at N = 100,000).
+/// Writes `dir/hop_distribution.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn hop_distribution(dir: &Path, result: &SizeResult) -> Result<PathBuf, PlotError> {
+    let file = dir.join("hop_distribution.svg");
+    let bars = result
+        .stats
+        .distribution
+        .len()
+        .max(paper::FIG5_DISTRIBUTION.len());
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Hop distribution, {} nodes ({}) and paper figure 5 (100,000 nodes)",
+                result.nodes,
+                result.build.name()
+            ),
+            ("sans-serif", 20),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d(-0.5f64..(bars as f64 - 0.5), 0.0f64..1.0)
+        .map_err(boxed)?;
+    chart
+        .configure_mesh()
+        .x_desc("hops")
+        .y_desc("probability")
+        .x_labels(bars)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(boxed)?;
+    let measured = result.stats.distribution.clone();
+    chart
+        .draw_series(measured.iter().enumerate().map(|(h, p)| {
+            let x = h as f64;
+            Rectangle::new([(x - 0.38, 0.0), (x, *p)], MEASURED.filled())
+        }))
+        .map_err(boxed)?
+        .label(format!("measured, {} nodes", result.nodes))
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], MEASURED.filled()));
+    chart
+        .draw_series(paper::FIG5_DISTRIBUTION.iter().enumerate().map(|(h, p)| {
+            let x = h as f64;
+            Rectangle::new([(x, 0.0), (x + 0.38, *p)], PAPER.filled())
+        }))
+        .map_err(boxed)?
+        .label("paper, figure 5")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PAPER.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// Route distance over direct distance against N, beside the paper's figure 6 range. Writes
+/// `dir/locality.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn locality(dir: &Path, results: &[SizeResult]) -> Result<PathBuf, PlotError> {
+    let file = dir.join("locality.svg");
+    let lo = results
+        .iter()
+        .map(|r| r.nodes)
+        .min()
+        .unwrap_or(1000)
+        .min(1000) as f64
+        * 0.8;
+    let hi = results
+        .iter()
+        .map(|r| r.nodes)
+        .max()
+        .unwrap_or(100_000)
+        .max(100_000) as f64
+        * 1.25;
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Route distance over direct distance (paper figure 6)",
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d((lo..hi).log_scale(), 1.0f64..2.0)
+        .map_err(boxed)?;
+    chart
+        .configure_mesh()
+        .x_desc("nodes N (log scale)")
+        .y_desc("relative distance")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(boxed)?;
+    let (plo, phi) = paper::FIG6_STRETCH_RANGE;
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(1000.0, plo), (100_000.0, phi)],
+            PAPER.mix(0.25).filled(),
+        )))
+        .map_err(boxed)?
+        .label("paper, figure 6 (1.30 to 1.36)")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PAPER.mix(0.25).filled()));
+    for (name, pick, color) in [
+        (
+            "measured, mean of per-route ratios",
+            (|r: &SizeResult| r.stats.stretch_mean) as fn(&SizeResult) -> Option<f64>,
+            MEASURED,
+        ),
+        (
+            "measured, total route over total direct",
+            |r: &SizeResult| r.stats.stretch_total,
+            REFERENCE,
+        ),
+    ] {
+        let pts: Vec<(f64, f64)> = results
+            .iter()
+            .filter_map(|r| pick(r).map(|s| (r.nodes as f64, s)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+            .map_err(boxed)?
+            .label(name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        chart
+            .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
+            .map_err(boxed)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
