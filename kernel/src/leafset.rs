@@ -82,6 +82,28 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         set
     }
 
+    /// A leaf set from its two sides, for decoders (`crate::codec`) that have already checked
+    /// every invariant of the type's documentation on the sides (side length at most `half`,
+    /// strict ring order nearest first, `own` on neither side). The whole-ring flag is computed
+    /// here; the invariants are checked again by [`LeafSet::invariants`] in debug builds.
+    pub(crate) fn from_sides(
+        own: W,
+        half: u8,
+        successors: Vec<NodeRef<H, W>>,
+        predecessors: Vec<NodeRef<H, W>>,
+    ) -> Self {
+        let mut set = LeafSet {
+            own,
+            half,
+            whole_ring: true,
+            successors,
+            predecessors,
+        };
+        set.refresh_whole_ring();
+        set.invariants();
+        set
+    }
+
     /// The local node's id.
     #[must_use]
     pub fn own(&self) -> W {

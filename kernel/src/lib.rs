@@ -50,6 +50,7 @@
 extern crate alloc;
 
 pub mod arith;
+pub mod codec;
 mod config;
 mod error;
 mod guid;

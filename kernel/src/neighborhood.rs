@@ -40,6 +40,20 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
         }
     }
 
+    /// A set from its entries, for decoders (`crate::codec`) that have already checked every
+    /// invariant of the type's documentation (at most `capacity` entries, non-decreasing
+    /// proximity, no duplicate, no `own`); checked again by [`NeighborhoodSet::invariants`] in
+    /// debug builds.
+    pub(crate) fn from_entries(own: W, capacity: u16, entries: Vec<Entry<H, W>>) -> Self {
+        let set = NeighborhoodSet {
+            own,
+            capacity,
+            entries,
+        };
+        set.invariants();
+        set
+    }
+
     /// |M|, the capacity.
     #[must_use]
     pub fn capacity(&self) -> usize {

@@ -135,6 +135,42 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
         }
     }
 
+    /// An empty table with room reserved for `rows` rows, for decoders (`crate::codec`) that
+    /// then add the rows in order with [`RoutingTable::push_row`].
+    pub(crate) fn with_row_capacity(own: W, b: DigitWidth, rows: usize) -> Self {
+        RoutingTable {
+            own,
+            b,
+            len: 0,
+            rows: Vec::with_capacity(rows),
+        }
+    }
+
+    /// Appends the next row (number `self.rows.len()`), given its entries in column order, for
+    /// decoders that have checked each entry's slot and the column order. The caller must not
+    /// finish with an empty last row. [`RoutingTable::invariants`] checks the result in debug
+    /// builds; an entry whose id has no digit at this row is dropped rather than stored.
+    pub(crate) fn push_row(&mut self, mut entries: Vec<Entry<H, W>>) {
+        let row = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        let b = self.b;
+        let mut occupied = Bitmap::ZERO;
+        entries.retain(|e| match digit_at(e.node.id, row, b) {
+            Some(d) => {
+                occupied.set(d.index(), true);
+                true
+            }
+            None => false,
+        });
+        self.len += entries.len();
+        self.rows.push(TableRow { occupied, entries });
+    }
+
+    /// The heap size of one stored row's header (not counting its entries), for the codec's
+    /// allocation bound.
+    pub(crate) const fn row_size() -> usize {
+        size_of::<TableRow<H, W>>()
+    }
+
     /// The local node's id.
     #[must_use]
     pub fn own(&self) -> W {
