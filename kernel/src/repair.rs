@@ -4,9 +4,10 @@
 //! [`NodeState::forget`], which removes the node everywhere and reports the holes it left
 //! ([`Forgotten`]). [`NodeState::repair_hints`] then names the nodes to ask, best first:
 //!
-//! * **leaf-set hole** on one side: the members of that side, farthest first. The host asks the
-//!   first live one for its leaf set and merges it with [`NodeState::merge_leaf_set`]; its
-//!   members beyond ours refill the side. Repeated for each hole, this makes a leaf set whole
+//! * **leaf-set hole** on one side: the members of that side, farthest first (then the other
+//!   side, nearest first, for a side left empty). The host asks the first live one for its leaf
+//!   set and merges it with [`NodeState::merge_leaf_set`]; its members beyond ours refill the
+//!   side. Repeated for each hole, this makes a leaf set whole
 //!   again after up to L/2 − 1 adjacent failures on one side;
 //! * **routing-table hole** R\[r\]\[c\]: the other entries of row r, then the entries of row
 //!   r + 1. Any of them shares the first r digits with the local node, so its own entry
@@ -130,16 +131,24 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             .chain(neighborhood)
     }
 
-    /// The members of one side of the leaf set, farthest first: whom to ask for a leaf set to
-    /// refill that side (DESIGN.md: "the live farthest member on that side").
+    /// Whom to ask for a leaf set to refill one side: the members of that side, farthest first
+    /// (DESIGN.md: "the live farthest member on that side"), then the members of the other
+    /// side, nearest first. The latter matter when the side has no live member left: the
+    /// nearest member on the other side holds the local node's neighbourhood on both sides (its
+    /// own leaf set reaches past the local node by L/2 − 1 nodes).
     pub fn leaf_repair_hints(&self, side: Side) -> impl Iterator<Item = RepairHint<H, W>> + '_ {
-        let members = match side {
-            Side::Successor => self.leaf.successors(),
-            Side::Predecessor => self.leaf.predecessors(),
+        let (members, others) = match side {
+            Side::Successor => (self.leaf.successors(), self.leaf.predecessors()),
+            Side::Predecessor => (self.leaf.predecessors(), self.leaf.successors()),
         };
         members
             .iter()
             .rev()
+            .chain(
+                others
+                    .iter()
+                    .filter(move |o| !members.iter().any(|m| m.id == o.id)),
+            )
             .map(move |&ask| RepairHint::LeafSet { ask, side })
     }
 
