@@ -105,8 +105,9 @@
 //! `encoded_len` allocate nothing.
 //!
 //! # Fuzzing
-//! [`fuzzing`] holds the properties that the fuzz targets `codec_decode` and `codec_roundtrip`
-//! run (each target is a one-line call) and that the tests call too.
+//! The `codec::fuzzing` module (feature `fuzzing`) holds the properties that the fuzz targets
+//! `codec_decode` and `codec_roundtrip` run (each target is a one-line call) and that the tests
+//! call too.
 
 use alloc::vec::Vec;
 use core::fmt;
