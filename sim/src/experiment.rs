@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{log_base, random_guid, Node};
-use crate::network::{End, Handle, Network, OnDeadHop, Outcome};
+use crate::network::{End, Handle, JoinCost, Network, Outcome, Repair, RepairCost};
 use crate::paper;
 use crate::progress::Progress;
 
@@ -55,6 +55,9 @@ pub fn random_nodes(seed: u64, n: usize) -> Vec<Node> {
 /// How the network is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Build {
+    /// Nodes join one by one through the kernel's join protocol, each via the live node
+    /// nearest to it ([`Network::join`]).
+    Join,
     /// Every state from global knowledge ([`Network::oracle`]), offering this many candidates
     /// per routing-table slot.
     Oracle {
@@ -69,6 +72,7 @@ impl Build {
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
+            Build::Join => "join",
             Build::Oracle { .. } => "oracle",
         }
     }
@@ -99,20 +103,24 @@ pub struct Setup {
 }
 
 impl Setup {
-    /// Builds a network of `n` random nodes, noting the time taken on standard error.
+    /// Builds a network of `n` random nodes, noting the time taken on standard error. Returns
+    /// the total join cost for a network built by joins.
     #[must_use]
-    pub fn network(&self, n: usize) -> Network {
+    pub fn network(&self, n: usize) -> (Network, Option<JoinCost>) {
         let nodes = random_nodes(self.seed, n);
         let started = Instant::now();
-        let net = match self.build {
+        let (net, cost) = match self.build {
+            Build::Join => {
+                let (net, cost) = Network::by_join(self.config, nodes, &self.progress);
+                (net, Some(cost))
+            }
             Build::Oracle {
                 candidates_per_slot,
-            } => Network::oracle(
-                self.config,
-                nodes,
-                candidates_per_slot.unwrap_or_else(|| Build::default_candidates(n)),
-                &self.progress,
-            ),
+            } => {
+                let per_slot = candidates_per_slot.unwrap_or_else(|| Build::default_candidates(n));
+                let net = Network::oracle(self.config, nodes, per_slot, &self.progress);
+                (net, None)
+            }
         };
         self.progress.note(&format!(
             "built {n} nodes by {} in {:.1} s ({:.0} MiB of routing state)",
@@ -120,7 +128,7 @@ impl Setup {
             started.elapsed().as_secs_f64(),
             net.state_heap_bytes() as f64 / (1 << 20) as f64
         ));
-        net
+        (net, cost)
     }
 }
 
@@ -270,6 +278,35 @@ pub struct SizeResult {
     pub paper_mean_hops: Option<f64>,
     /// The measured statistics.
     pub stats: Stats,
+    /// Mean cost of one join, for a network built by joins.
+    pub join_cost_per_node: Option<JoinCostMean>,
+}
+
+/// [`JoinCost`] averaged over the joins.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct JoinCostMean {
+    /// Hops of the join message.
+    pub route_hops: f64,
+    /// States, rows and neighborhood sets requested.
+    pub state_requests: f64,
+    /// Candidates probed.
+    pub probes: f64,
+    /// Nodes told of the new node.
+    pub told: f64,
+}
+
+impl JoinCostMean {
+    /// The mean of `total` over `joins` joins.
+    #[must_use]
+    pub fn of(total: &JoinCost, joins: usize) -> JoinCostMean {
+        let n = joins.max(1) as f64;
+        JoinCostMean {
+            route_hops: total.route_hops as f64 / n,
+            state_requests: total.state_requests as f64 / n,
+            probes: total.probes as f64 / n,
+            told: total.told as f64 / n,
+        }
+    }
 }
 
 /// Routes `count` lookups between random node pairs in a network of each size in `sizes`.
@@ -285,12 +322,12 @@ pub fn sizes_experiment(
     let mut results = Vec::new();
     let mut last = None;
     for (i, &n) in sizes.iter().enumerate() {
-        let net = setup.network(n);
+        let (net, join_cost) = setup.network(n);
         let mut r = rng(setup.seed, Stream::Lookups);
         let lookups = pair_lookups(&net, count, &mut r);
         let keep = keep_last && i + 1 == sizes.len();
         let started = Instant::now();
-        let outcomes = net.lookups(&lookups, OnDeadHop::Avoid, keep, &setup.progress, "lookups");
+        let outcomes = net.lookups(&lookups, keep, &setup.progress, "lookups");
         setup.progress.note(&format!(
             "routed {} lookups in {:.1} s",
             lookups.len(),
@@ -303,10 +340,223 @@ pub fn sizes_experiment(
             log_n: log_base(n, setup.config.digit_width().bits()),
             paper_mean_hops: paper::fig4_hops(n),
             stats,
+            join_cost_per_node: join_cost.map(|c| JoinCostMean::of(&c, n)),
         });
         if keep {
             last = Some((net, outcomes));
         }
     }
     (results, last)
+}
+
+/// The failure experiment (paper section 3.4, figure 10).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct FailureResult {
+    /// Nodes before the failures.
+    pub nodes: usize,
+    /// How the network was built.
+    pub build: Build,
+    /// Nodes that failed silently.
+    pub failed: usize,
+    /// Lookups of random keys from random live nodes in each phase.
+    pub lookups_per_phase: usize,
+    /// Before the failures.
+    pub before: Stats,
+    /// After the failures, leaf sets repaired, routing tables not: nodes route around dead
+    /// entries (timeouts) without changing their state.
+    pub without_table_repair: Stats,
+    /// After every live node has repaired its routing table and neighborhood set.
+    pub with_table_repair: Stats,
+    /// Cost of the leaf-set repair.
+    pub leaf_set_repair: RepairCost,
+    /// Cost of the routing-table and neighborhood repair.
+    pub table_repair: RepairCost,
+    /// Routing-table and neighborhood requests per failed node (the paper counts 57 remote
+    /// calls per failed node).
+    pub table_requests_per_failed: f64,
+    /// All repair requests (leaf sets too) per failed node.
+    pub all_requests_per_failed: f64,
+    /// The paper's figure 10: before, without repair, with repair.
+    pub paper_hops: (f64, f64, f64),
+}
+
+/// Paper 3.4: `fraction` of the nodes fail silently; `count` lookups of random keys before,
+/// after the failures with leaf sets repaired but routing tables not, and after routing-table
+/// repair. Returns the result and the network and outcomes of the last phase (with paths when
+/// `keep_paths`).
+#[must_use]
+pub fn failure_experiment(
+    setup: &Setup,
+    n: usize,
+    fraction: f64,
+    count: usize,
+    keep_paths: bool,
+) -> (FailureResult, Network, Vec<Outcome>) {
+    let (mut net, _) = setup.network(n);
+    let mut lookups_rng = rng(setup.seed, Stream::Lookups);
+    let p = &setup.progress;
+    let before = {
+        let l = key_lookups(&net, count, &mut lookups_rng);
+        Stats::of(&net, &net.lookups(&l, false, p, "before failures"))
+    };
+    let mut fail_rng = rng(setup.seed, Stream::Failures);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let failed = ((n as f64) * fraction).round() as usize;
+    let mut live = net.live_handles().to_vec();
+    live.sort_unstable();
+    for i in 0..failed.min(live.len()) {
+        let j = fail_rng.random_range(i..live.len());
+        live.swap(i, j);
+        net.fail(live[i]);
+    }
+    let leaf_set_repair = net.repair_leaf_sets();
+    let without_table_repair = {
+        let l = key_lookups(&net, count, &mut lookups_rng);
+        Stats::of(&net, &net.lookups(&l, false, p, "no table repair"))
+    };
+    let table_repair = net.repair_tables();
+    let l = key_lookups(&net, count, &mut lookups_rng);
+    let outcomes = net.lookups(&l, keep_paths, p, "table repair");
+    let with_table_repair = Stats::of(&net, &outcomes);
+    let per = |c: u64| c as f64 / failed.max(1) as f64;
+    let result = FailureResult {
+        nodes: n,
+        build: setup.build,
+        failed,
+        lookups_per_phase: count,
+        before,
+        without_table_repair,
+        with_table_repair,
+        leaf_set_repair,
+        table_repair,
+        table_requests_per_failed: per(table_repair.requests()),
+        all_requests_per_failed: per(table_repair.requests() + leaf_set_repair.requests()),
+        paper_hops: paper::FIG10_HOPS,
+    };
+    (result, net, outcomes)
+}
+
+/// One round of the churn experiment.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ChurnRound {
+    /// Round number, from 1.
+    pub round: usize,
+    /// Live nodes at the end of the round.
+    pub live: usize,
+    /// Nodes that joined during the round.
+    pub joins: usize,
+    /// Nodes that failed silently during the round.
+    pub failures: usize,
+    /// The round's lookups, routed while nodes joined and failed.
+    pub stats: Stats,
+    /// Repair done during the round: lazy repair by lookups and joins, then the leaf-set
+    /// maintenance at the end of the round.
+    pub repair: RepairCost,
+}
+
+/// The churn experiment (beyond the paper).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ChurnResult {
+    /// Nodes at the start.
+    pub nodes: usize,
+    /// How the network was built.
+    pub build: Build,
+    /// Fraction of the nodes that fail, and as many that join, per round.
+    pub rate: f64,
+    /// The rounds.
+    pub rounds: Vec<ChurnRound>,
+    /// All rounds' lookups together.
+    pub total: Stats,
+}
+
+/// Churn: in each round, `rate × N` live nodes fail silently and as many new nodes join (by
+/// the join protocol, through the nearest live node), interleaved at random with
+/// `lookups_per_round` lookups of random keys. A node whose next hop is dead notices it and
+/// repairs the hole (leaf set, table slot, neighborhood); at the end of each round every node
+/// checks its leaf set (keep-alives) and repairs it. Every lookup's end is compared with the
+/// root among the nodes live at that moment.
+#[must_use]
+pub fn churn_experiment(
+    setup: &Setup,
+    n: usize,
+    rounds: usize,
+    rate: f64,
+    lookups_per_round: usize,
+) -> ChurnResult {
+    #[derive(Clone, Copy)]
+    enum Event {
+        Fail,
+        Join,
+        Lookup,
+    }
+    let (mut net, _) = setup.network(n);
+    let mut r = rng(setup.seed, Stream::Churn);
+    // New nodes come from the same id stream, after the first n.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let per_round = ((n as f64) * rate).round() as usize;
+    let mut fresh = random_nodes(setup.seed, n + per_round * rounds)
+        .into_iter()
+        .skip(n);
+    let bar = setup.progress.bar("churn rounds", rounds as u64);
+    let mut all = Vec::new();
+    let mut out = Vec::new();
+    for round in 1..=rounds {
+        let mut events = vec![Event::Fail; per_round];
+        events.extend(vec![Event::Join; per_round]);
+        events.extend(vec![Event::Lookup; lookups_per_round]);
+        for i in (1..events.len()).rev() {
+            events.swap(i, r.random_range(0..=i));
+        }
+        let (mut joins, mut failures) = (0, 0);
+        let mut repair = RepairCost::default();
+        let mut outcomes = Vec::with_capacity(lookups_per_round);
+        for e in events {
+            match e {
+                Event::Fail => {
+                    let live = net.live_handles();
+                    if live.len() > 1 {
+                        let victim = live[r.random_range(0..live.len())];
+                        net.fail(victim);
+                        failures += 1;
+                    }
+                }
+                Event::Join => {
+                    if let Some(node) = fresh.next() {
+                        if let Ok((_, cost)) = net.join(node) {
+                            repair.add(cost.repair);
+                            joins += 1;
+                        }
+                    }
+                }
+                Event::Lookup => {
+                    let live = net.live_handles();
+                    let source = live[r.random_range(0..live.len())];
+                    let key = random_guid(&mut r);
+                    let (o, cost) = net.lookup_repairing(source, key, Repair::All, false);
+                    repair.add(cost);
+                    outcomes.push(o);
+                }
+            }
+        }
+        repair.add(net.repair_leaf_sets());
+        let stats = Stats::of(&net, &outcomes);
+        all.extend(outcomes);
+        out.push(ChurnRound {
+            round,
+            live: net.live_count(),
+            joins,
+            failures,
+            stats,
+            repair,
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    ChurnResult {
+        nodes: n,
+        build: setup.build,
+        rate,
+        rounds: out,
+        total: Stats::of(&net, &all),
+    }
 }

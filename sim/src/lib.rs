@@ -16,6 +16,7 @@
 //! output; parallel work is split so that its results do not depend on thread timing.
 
 pub mod experiment;
+pub mod grid;
 pub mod model;
 pub mod network;
 pub mod paper;

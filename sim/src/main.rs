@@ -49,6 +49,14 @@ enum Command {
     /// Route distance over direct distance between random node pairs (paper figure 6).
     #[command(after_help = EXAMPLES)]
     Locality(SizesArgs),
+    /// 10% of the nodes fail silently; lookups of random keys before, after the failures
+    /// without routing-table repair, and after repair; repair cost (paper figure 10).
+    #[command(after_help = EXAMPLES)]
+    Failure(FailureArgs),
+    /// Joins and silent failures at a given rate with repair running: the fraction of lookups
+    /// delivered to the true root, and hops, round by round (beyond the paper).
+    #[command(after_help = EXAMPLES)]
+    Churn(ChurnArgs),
     /// Checks a --trace file against a --nodes-out file without the simulator's state: every
     /// path must start at its source, end at the root of its key among the listed nodes and
     /// make progress at every hop.
@@ -63,7 +71,7 @@ struct Common {
     seed: u64,
     /// How to build the network: `join` runs the kernel's join protocol node by node; `oracle`
     /// computes every state from global knowledge (fast, for the largest sizes).
-    #[arg(long, value_enum, default_value_t = BuildKind::Oracle)]
+    #[arg(long, value_enum, default_value_t = BuildKind::Join)]
     build: BuildKind,
     /// Oracle build: candidates offered per routing-table slot (the nearest is kept). Default:
     /// 16 up to 200,000 nodes, 2 above.
@@ -108,6 +116,45 @@ struct SizesArgs {
 }
 
 #[derive(Args, Debug)]
+struct FailureArgs {
+    /// Network size (the paper's 5,000).
+    #[arg(short, long, default_value_t = 5_000)]
+    nodes: usize,
+    /// Fraction of the nodes that fail (the paper's 10%).
+    #[arg(long, default_value_t = 0.1)]
+    fail: f64,
+    /// Lookups of random keys per phase (the paper's 200,000).
+    #[arg(short, long, default_value_t = 200_000)]
+    lookups: usize,
+    /// Write one JSON line per lookup of the last phase (after repair).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the ids of the nodes live after the failures, one 32-hex id per line.
+    #[arg(long, value_name = "FILE")]
+    nodes_out: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
+struct ChurnArgs {
+    /// Network size at the start.
+    #[arg(short, long, default_value_t = 2_000)]
+    nodes: usize,
+    /// Rounds.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+    /// Fraction of the nodes that fail silently, and as many that join, per round.
+    #[arg(long, default_value_t = 0.02)]
+    rate: f64,
+    /// Lookups of random keys per round, interleaved with the joins and failures.
+    #[arg(short, long, default_value_t = 5_000)]
+    lookups: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct VerifyArgs {
     /// The node list written by --nodes-out.
     #[arg(long, value_name = "FILE")]
@@ -122,6 +169,7 @@ struct VerifyArgs {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum BuildKind {
+    Join,
     Oracle,
 }
 
@@ -130,6 +178,7 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 fn setup(c: &Common) -> Result<Setup, Failure> {
     let config = Config::new(c.digit_bits, c.leaf_set, c.neighborhood)?;
     let build = match c.build {
+        BuildKind::Join => Build::Join,
         BuildKind::Oracle => Build::Oracle {
             candidates_per_slot: c.candidates,
         },
@@ -296,6 +345,123 @@ fn locality(a: &SizesArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn failure(a: &FailureArgs) -> Result<(), Failure> {
+    let s = setup(&a.common)?;
+    header(
+        "failure",
+        &s,
+        &format!(
+            ", {} nodes, {:.0}% fail silently, {} lookups of random keys per phase",
+            a.nodes,
+            100.0 * a.fail,
+            a.lookups
+        ),
+    );
+    let keep = a.trace.is_some();
+    let (r, net, outcomes) = experiment::failure_experiment(&s, a.nodes, a.fail, a.lookups, keep);
+    let (p0, p1, p2) = r.paper_hops;
+    println!();
+    println!(
+        "{:<44}  {:>9}  {:>13}  {:>9}  {:>8}",
+        "phase", "mean hops", "paper (fig 10)", "at root", "timeouts"
+    );
+    for (name, st, paper) in [
+        ("no failure", &r.before, p0),
+        (
+            "after failures, no routing-table repair",
+            &r.without_table_repair,
+            p1,
+        ),
+        (
+            "after failures, routing tables repaired",
+            &r.with_table_repair,
+            p2,
+        ),
+    ] {
+        println!(
+            "{name:<44}  {:>9.3}  {paper:>13.2}  {:>8.4}%  {:>8}",
+            st.mean_hops,
+            100.0 * st.at_root_fraction,
+            st.timeouts
+        );
+    }
+    println!();
+    println!("{} of {} nodes failed.", r.failed, r.nodes);
+    for (name, st) in [
+        ("no failure", &r.before),
+        ("no table repair", &r.without_table_repair),
+        ("repaired", &r.with_table_repair),
+    ] {
+        println!("{name}: {}", st.correctness_line());
+    }
+    let c = &r.leaf_set_repair;
+    println!(
+        "leaf-set repair: {} leaf sets requested, {} dead hints, {} candidates probed",
+        c.leaf_set_requests, c.dead_asks, c.probes
+    );
+    let c = &r.table_repair;
+    println!(
+        "table repair: {} failed entries noticed, {} rows and {} neighborhood sets requested, {} dead hints, {} candidates probed",
+        c.failures_noticed, c.row_requests, c.neighborhood_requests, c.dead_asks, c.probes
+    );
+    println!(
+        "repair requests per failed node: {:.1} for routing tables and neighborhood sets, {:.1} with leaf sets (paper: {:.0} remote calls)",
+        r.table_requests_per_failed,
+        r.all_requests_per_failed,
+        paper::FIG10_REPAIR_CALLS_PER_FAILED
+    );
+    write_json(a.common.json.as_deref(), &r)?;
+    let last = (net, outcomes);
+    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), Some(&last))?;
+    if let Some(dir) = &a.common.plot {
+        std::fs::create_dir_all(dir)?;
+        plot::failure(dir, &r)?;
+    }
+    Ok(())
+}
+
+fn churn(a: &ChurnArgs) -> Result<(), Failure> {
+    let s = setup(&a.common)?;
+    header(
+        "churn",
+        &s,
+        &format!(
+            ", {} nodes, {:.1}% fail and as many join per round, {} lookups per round",
+            a.nodes,
+            100.0 * a.rate,
+            a.lookups
+        ),
+    );
+    let r = experiment::churn_experiment(&s, a.nodes, a.rounds, a.rate, a.lookups);
+    println!();
+    println!(
+        "{:>5}  {:>6}  {:>5}  {:>5}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}",
+        "round", "live", "joins", "fails", "at root", "mean hops", "timeouts", "requests", "loops"
+    );
+    for x in &r.rounds {
+        println!(
+            "{:>5}  {:>6}  {:>5}  {:>5}  {:>8.4}%  {:>9.3}  {:>8}  {:>8}  {:>8}",
+            x.round,
+            x.live,
+            x.joins,
+            x.failures,
+            100.0 * x.stats.at_root_fraction,
+            x.stats.mean_hops,
+            x.stats.timeouts,
+            x.repair.requests(),
+            x.stats.loops
+        );
+    }
+    println!("all rounds: {}", r.total.correctness_line());
+    println!("mean hops over all rounds: {:.3}", r.total.mean_hops);
+    write_json(a.common.json.as_deref(), &r)?;
+    if let Some(dir) = &a.common.plot {
+        std::fs::create_dir_all(dir)?;
+        plot::churn(dir, &r)?;
+    }
+    Ok(())
+}
+
 fn verify(a: &VerifyArgs) -> Result<bool, Failure> {
     let b = pastry_kernel::DigitWidth::from_bits(a.digit_bits)
         .ok_or_else(|| format!("bits per digit must be 1, 2, 4 or 8, not {}", a.digit_bits))?;
@@ -309,6 +475,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Hops(a) => hops(a).map(|()| true),
         Command::Locality(a) => locality(a).map(|()| true),
+        Command::Failure(a) => failure(a).map(|()| true),
+        Command::Churn(a) => churn(a).map(|()| true),
         Command::VerifyTrace(a) => verify(a),
     };
     match result {

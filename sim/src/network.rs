@@ -3,11 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use pastry_kernel::arith::closer;
-use pastry_kernel::{Config, Guid, NodeRef, NodeState, Proximity, Route, Via};
+use pastry_kernel::arith::{closer, shl_len};
+use pastry_kernel::{
+    Config, Guid, Merged, NodeRef, NodeState, Proximity, Route, Row, Side, StateError, Via,
+};
 use rayon::prelude::*;
 
-use crate::model::Node;
+use crate::grid::Grid;
+use crate::model::{Node, Point};
 use crate::progress::Progress;
 
 /// The simulator's handle for a node: its index in the network's node table.
@@ -40,6 +43,7 @@ pub struct Network {
     live: BTreeMap<Guid, Handle>,
     live_list: Vec<Handle>,
     live_pos: Vec<u32>,
+    grid: Grid,
 }
 
 /// How a lookup ended.
@@ -86,12 +90,105 @@ impl Outcome {
     }
 }
 
-/// What a node does when its chosen next hop is dead.
+/// What failure repair cost: the remote requests made and the candidates probed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RepairCost {
+    /// Failed nodes a live node noticed and forgot.
+    pub failures_noticed: u64,
+    /// Leaf sets requested (leaf-set repair).
+    pub leaf_set_requests: u64,
+    /// Routing-table rows requested (table repair).
+    pub row_requests: u64,
+    /// Neighborhood sets requested (neighborhood repair).
+    pub neighborhood_requests: u64,
+    /// Repair hints that turned out dead (each a timeout).
+    pub dead_asks: u64,
+    /// Candidates the received data offered, probed for liveness and proximity.
+    pub probes: u64,
+}
+
+impl RepairCost {
+    /// Remote requests of every kind (leaf sets, rows, neighborhood sets).
+    #[must_use]
+    pub fn requests(&self) -> u64 {
+        self.leaf_set_requests + self.row_requests + self.neighborhood_requests
+    }
+
+    /// Adds `other` to this cost.
+    pub fn add(&mut self, other: RepairCost) {
+        self.failures_noticed += other.failures_noticed;
+        self.leaf_set_requests += other.leaf_set_requests;
+        self.row_requests += other.row_requests;
+        self.neighborhood_requests += other.neighborhood_requests;
+        self.dead_asks += other.dead_asks;
+        self.probes += other.probes;
+    }
+
+    fn merged(&mut self, m: Merged) {
+        self.probes += (m.offered + m.refused) as u64;
+    }
+}
+
+/// What repairing a noticed failure covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OnDeadHop {
-    /// Route around it: the node picks its next choice as if it did not know the dead node,
-    /// without changing its state (the paper's "no routing-table repair").
-    Avoid,
+pub enum Repair {
+    /// Refill the leaf set only; a routing-table or neighborhood hole stays empty.
+    LeafSet,
+    /// Refill the leaf set, the routing-table slot and the neighborhood set.
+    All,
+}
+
+/// What one join cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct JoinCost {
+    /// Hops of the join message from the nearby node A to Z.
+    pub route_hops: u64,
+    /// States requested by the new node: one per node of the join route, then one per row or
+    /// neighborhood set fetched in the second (locality) stage.
+    pub state_requests: u64,
+    /// Candidates offered to the new node's state (each probed for proximity).
+    pub probes: u64,
+    /// Nodes told of the new node (the members of its state).
+    pub told: u64,
+    /// Failures noticed and repaired on the way (under churn).
+    pub repair: RepairCost,
+}
+
+impl JoinCost {
+    /// Adds `other` to this cost.
+    pub fn add(&mut self, other: &JoinCost) {
+        self.route_hops += other.route_hops;
+        self.state_requests += other.state_requests;
+        self.probes += other.probes;
+        self.told += other.told;
+        self.repair.add(other.repair);
+    }
+}
+
+/// `states[a]` mutably and `states[b]` shared, for `a != b`.
+fn two(states: &mut [State], a: Handle, b: Handle) -> (&mut State, &State) {
+    let (a, b) = (a as usize, b as usize);
+    assert_ne!(a, b, "a node does not ask itself");
+    if a < b {
+        let (lo, hi) = states.split_at_mut(b);
+        (&mut lo[a], &hi[0])
+    } else {
+        let (lo, hi) = states.split_at_mut(a);
+        (&mut hi[0], &lo[b])
+    }
+}
+
+/// The host's probe for node `me` at `at`: live nodes answer with their proximity figure, dead
+/// ones do not answer.
+fn prober<'a>(
+    nodes: &'a [Node],
+    alive: &'a [bool],
+    at: Point,
+) -> impl Fn(&Peer) -> Option<Proximity> + 'a {
+    move |n: &Peer| {
+        let i = n.handle as usize;
+        alive[i].then(|| at.proximity(nodes[i].at))
+    }
 }
 
 impl Network {
@@ -161,6 +258,7 @@ impl Network {
             live: BTreeMap::new(),
             live_list: Vec::new(),
             live_pos: Vec::new(),
+            grid: Grid::default(),
         }
     }
 
@@ -283,6 +381,7 @@ impl Network {
             self.live_pos[moved as usize] = handle(at);
         }
         self.live_pos[h as usize] = u32::MAX;
+        self.grid.remove(h, self.nodes[h as usize].at);
     }
 
     fn mark_alive(&mut self, h: Handle) {
@@ -292,6 +391,7 @@ impl Network {
         self.alive[h as usize] = true;
         self.live_pos[h as usize] = handle(self.live_list.len());
         self.live_list.push(h);
+        self.grid.insert(h, self.nodes[h as usize].at);
     }
 
     /// The hop bound with correct leaf sets: 128/b + 1 (DESIGN.md's Progress).
@@ -300,85 +400,80 @@ impl Network {
         128 / self.config.digit_width().bits() + 1
     }
 
-    /// The next hop node `at` chooses for `key` ignoring the nodes in `avoid` (dead next hops it
-    /// has found): its own `route` when `avoid` is empty, else the `route` of a copy of its
-    /// state that has forgotten them.
+    /// The next hop node `at` chooses for `key` when the nodes in `avoid` (next hops it has
+    /// found dead) are suspect: the kernel's `route_avoiding`, which is `route` when `avoid` is
+    /// empty.
     #[must_use]
     pub fn next_hop_avoiding(&self, at: Handle, key: Guid, avoid: &[Guid]) -> Route<Handle> {
         let state = self.state(at);
         if avoid.is_empty() {
             return state.route(key);
         }
-        let mut copy = state.clone();
-        for id in avoid {
-            // Only the local node's own id is refused, and it is never dead while routing.
-            let _ = copy.forget(*id);
-        }
-        copy.route(key)
+        state.route_avoiding(key, |n| avoid.contains(&n.id))
     }
 
-    /// Routes a message for `key` from `source` hop by hop, calling each node's `route`.
-    /// Dead next hops are handled by `on_dead`; the state is not changed.
+    /// Routes a message for `key` from `source` hop by hop, calling each node's `route`. A node
+    /// whose next hop is dead times out and routes around it (the kernel's `route_avoiding`)
+    /// without changing its state: the paper's "no routing-table repair".
     #[must_use]
-    pub fn lookup(
-        &self,
-        source: Handle,
-        key: Guid,
-        on_dead: OnDeadHop,
-        keep_path: bool,
-    ) -> Outcome {
-        let OnDeadHop::Avoid = on_dead;
-        let cap = 4 * self.hop_bound();
-        let mut path = vec![source];
-        let mut at = source;
+    pub fn lookup(&self, source: Handle, key: Guid, keep_path: bool) -> Outcome {
         let mut avoid: Vec<Guid> = Vec::new();
-        let (mut hops, mut rare, mut timeouts, mut distance) = (0u32, 0u32, 0u32, 0.0f64);
+        let mut walk = Walk::new(source, self.hop_bound());
         let ending = loop {
-            match self.next_hop_avoiding(at, key, &avoid) {
+            match self.next_hop_avoiding(walk.at, key, &avoid) {
                 Route::Deliver => break End::Delivered,
                 Route::Forward { to, via } => {
-                    let next = to.handle;
-                    if !self.is_alive(next) {
-                        timeouts += 1;
+                    if !self.is_alive(to.handle) {
+                        walk.timeouts += 1;
                         avoid.push(to.id);
                         continue;
                     }
                     avoid.clear();
-                    hops += 1;
-                    rare += u32::from(via == Via::RareCase);
-                    distance += self.distance(at, next);
-                    let looped = path.contains(&next);
-                    path.push(next);
-                    at = next;
-                    if looped {
-                        break End::Loop;
-                    }
-                    if hops > cap {
-                        break End::Runaway;
+                    if let Some(end) = walk.step(self, to.handle, via) {
+                        break end;
                     }
                 }
             }
         };
-        Outcome {
-            key,
-            source,
-            end: at,
-            root: self.root(key).unwrap_or(at),
-            ending,
-            hops,
-            rare_case_hops: rare,
-            timeouts,
-            distance,
-            path: keep_path.then_some(path),
-        }
+        walk.outcome(self, key, ending, keep_path)
     }
 
-    /// Routes many lookups in parallel; the outcomes are in the order of `lookups`.
+    /// Routes a message for `key` from `source` like [`Network::lookup`], but a node whose next
+    /// hop is dead notices the failure: it forgets the node and repairs the holes it leaves
+    /// with the kernel's repair hints ([`Network::notice_failure`], `mode`), then routes again.
+    pub fn lookup_repairing(
+        &mut self,
+        source: Handle,
+        key: Guid,
+        mode: Repair,
+        keep_path: bool,
+    ) -> (Outcome, RepairCost) {
+        let mut cost = RepairCost::default();
+        let mut walk = Walk::new(source, self.hop_bound());
+        let ending = loop {
+            match self.state(walk.at).route(key) {
+                Route::Deliver => break End::Delivered,
+                Route::Forward { to, via } => {
+                    if !self.is_alive(to.handle) {
+                        walk.timeouts += 1;
+                        cost.add(self.notice_failure(walk.at, to.id, mode));
+                        continue;
+                    }
+                    if let Some(end) = walk.step(self, to.handle, via) {
+                        break end;
+                    }
+                }
+            }
+        };
+        (walk.outcome(self, key, ending, keep_path), cost)
+    }
+
+    /// Routes many lookups in parallel with [`Network::lookup`]; the outcomes are in the order
+    /// of `lookups`.
     #[must_use]
     pub fn lookups(
         &self,
         lookups: &[(Handle, Guid)],
-        on_dead: OnDeadHop,
         keep_paths: bool,
         progress: &Progress,
         label: &str,
@@ -387,13 +482,304 @@ impl Network {
         let out = lookups
             .par_iter()
             .map(|&(s, k)| {
-                let o = self.lookup(s, k, on_dead, keep_paths);
+                let o = self.lookup(s, k, keep_paths);
                 bar.inc(1);
                 o
             })
             .collect();
         bar.finish_and_clear();
         out
+    }
+
+    /// Node `h` has found that the node `dead` failed: it forgets it everywhere
+    /// ([`NodeState::forget`]) and fills the holes from the kernel's repair hints, asking live
+    /// nodes only (a dead hint costs a timeout and is forgotten in turn):
+    /// * a leaf-set side: the farthest members' leaf sets, merged until the side is full or
+    ///   nobody can add to it;
+    /// * with [`Repair::All`], the routing-table slot: row r of the other entries of row r, then
+    ///   of row r + 1, until the slot is filled; and the neighborhood set from one live member.
+    pub fn notice_failure(&mut self, h: Handle, dead: Guid, mode: Repair) -> RepairCost {
+        let mut cost = RepairCost::default();
+        let Ok(gone) = self.states[h as usize].forget(dead) else {
+            return cost;
+        };
+        if !gone.was_known() {
+            return cost;
+        }
+        cost.failures_noticed += 1;
+        for (side, hole) in [
+            (Side::Successor, gone.leaf_set.successor),
+            (Side::Predecessor, gone.leaf_set.predecessor),
+        ] {
+            if hole {
+                cost.add(self.refill_leaf_side(h, side));
+            }
+        }
+        if mode == Repair::All {
+            if let Some((row, column)) = gone.slot {
+                let Network {
+                    states,
+                    nodes,
+                    alive,
+                    ..
+                } = self;
+                let probe = prober(nodes, alive, nodes[h as usize].at);
+                let hints: Vec<Peer> = states[h as usize]
+                    .row_repair_hints(row, column)
+                    .map(|hint| hint.ask())
+                    .collect();
+                for ask in hints {
+                    if states[h as usize].table().get(row, column).is_some() {
+                        break;
+                    }
+                    if !alive[ask.handle as usize] {
+                        cost.dead_asks += 1;
+                        continue;
+                    }
+                    let (mine, theirs) = two(states, h, ask.handle);
+                    if let Ok(m) = mine.merge_row(&ask, theirs.table(), row, &probe) {
+                        cost.row_requests += 1;
+                        cost.merged(m);
+                    }
+                }
+            }
+            if gone.neighborhood {
+                let Network {
+                    states,
+                    nodes,
+                    alive,
+                    ..
+                } = self;
+                let probe = prober(nodes, alive, nodes[h as usize].at);
+                let ask = states[h as usize]
+                    .neighborhood_repair_hints()
+                    .map(|hint| hint.ask())
+                    .find(|a| alive[a.handle as usize]);
+                if let Some(ask) = ask {
+                    let (mine, theirs) = two(states, h, ask.handle);
+                    if let Ok(m) = mine.merge_neighborhood(&ask, theirs.neighborhood(), &probe) {
+                        cost.neighborhood_requests += 1;
+                        cost.merged(m);
+                    }
+                }
+            }
+        }
+        cost
+    }
+
+    /// Refills one side of node `h`'s leaf set: asks the side's members, farthest first, for
+    /// their leaf sets and merges them, until the side is full, the leaf set knows the whole
+    /// ring, or every member has been asked.
+    pub fn refill_leaf_side(&mut self, h: Handle, side: Side) -> RepairCost {
+        let mut cost = RepairCost::default();
+        let mut asked: Vec<Handle> = Vec::new();
+        loop {
+            let Network {
+                states,
+                nodes,
+                alive,
+                ..
+            } = self;
+            let me = &states[h as usize];
+            let (succ, pred) = me.leaf_set_shortfall();
+            let short = match side {
+                Side::Successor => succ,
+                Side::Predecessor => pred,
+            };
+            if short == 0 {
+                break;
+            }
+            let Some(ask) = me
+                .leaf_repair_hints(side)
+                .map(|hint| hint.ask())
+                .find(|a| !asked.contains(&a.handle))
+            else {
+                break;
+            };
+            asked.push(ask.handle);
+            if !alive[ask.handle as usize] {
+                cost.dead_asks += 1;
+                cost.failures_noticed += 1;
+                // A dead member found while repairing: forgotten; its side is refilled here.
+                let _ = states[h as usize].forget(ask.id);
+                continue;
+            }
+            let probe = prober(nodes, alive, nodes[h as usize].at);
+            let (mine, theirs) = two(states, h, ask.handle);
+            if let Ok(m) = mine.merge_leaf_set(&ask, theirs.leaf_set(), &probe) {
+                cost.leaf_set_requests += 1;
+                cost.merged(m);
+            }
+        }
+        cost
+    }
+
+    /// Leaf-set maintenance after silent failures (the paper's keep-alives): every live node
+    /// notices the dead members of its leaf set and repairs it ([`Repair::LeafSet`]); then, in
+    /// passes until nothing changes, every node whose leaf set is still short asks again.
+    pub fn repair_leaf_sets(&mut self) -> RepairCost {
+        let mut cost = RepairCost::default();
+        let mut live: Vec<Handle> = self.live_list.clone();
+        live.sort_unstable();
+        for &h in &live {
+            let dead: Vec<Guid> = self
+                .state(h)
+                .leaf_set()
+                .iter()
+                .filter(|n| !self.is_alive(n.handle))
+                .map(|n| n.id)
+                .collect();
+            for id in dead {
+                cost.add(self.notice_failure(h, id, Repair::LeafSet));
+            }
+        }
+        for _pass in 0..4 {
+            let mut changed = false;
+            for &h in &live {
+                if self.state(h).leaf_set_shortfall() == (0, 0) {
+                    continue;
+                }
+                let before = self.state(h).leaf_set().len();
+                cost.add(self.refill_leaf_side(h, Side::Successor));
+                cost.add(self.refill_leaf_side(h, Side::Predecessor));
+                changed |= self.state(h).leaf_set().len() != before;
+            }
+            if !changed {
+                break;
+            }
+        }
+        cost
+    }
+
+    /// Routing-table and neighborhood repair after silent failures: every live node notices
+    /// each dead node its state still holds and repairs the hole ([`Repair::All`]).
+    pub fn repair_tables(&mut self) -> RepairCost {
+        let mut cost = RepairCost::default();
+        let mut live: Vec<Handle> = self.live_list.clone();
+        live.sort_unstable();
+        for h in live {
+            let dead: Vec<Guid> = self
+                .state(h)
+                .members()
+                .filter(|n| !self.is_alive(n.handle))
+                .map(|n| n.id)
+                .collect();
+            for id in dead {
+                cost.add(self.notice_failure(h, id, Repair::All));
+            }
+        }
+        cost
+    }
+
+    /// Joins `node` by the kernel's join protocol (paper 2.4):
+    /// 1. the nearby node A is the live node nearest to it in the plane (the paper assumes one
+    ///    is known);
+    /// 2. A routes a join message for the new id hop by hop; the nodes on the way (A … Z)
+    ///    hand over their state, and [`NodeState::join`] builds the new node's state from them,
+    ///    probing every candidate (dead ones do not answer);
+    /// 3. the second stage: the new node asks each node of its routing table for the row they
+    ///    share (their row r, for a node in its row r, holds the corresponding entries) and
+    ///    each neighborhood member for its neighborhood set and the rows it shares, merging
+    ///    nearer nodes in ([`NodeState::merge_row`], [`NodeState::merge_neighborhood`]);
+    /// 4. every node of the new state learns of it.
+    ///
+    /// Dead nodes met on the way are noticed and repaired. Returns the new handle and the cost.
+    ///
+    /// # Errors
+    /// The kernel's refusal (a live node already has the id); the network is unchanged.
+    pub fn join(&mut self, node: Node) -> Result<(Handle, JoinCost), StateError> {
+        let x = handle(self.nodes.len());
+        let me = NodeRef::new(node.id, x);
+        let mut cost = JoinCost::default();
+        let route: Vec<Handle> = match self.grid.nearest(node.at) {
+            None => Vec::new(),
+            Some(a) => {
+                let (o, repair) = self.lookup_repairing(a, node.id, Repair::All, true);
+                cost.repair.add(repair);
+                cost.route_hops = u64::from(o.hops);
+                o.path.unwrap_or_default()
+            }
+        };
+        let b = self.config.digit_width();
+        let mut state = {
+            let probe = prober(&self.nodes, &self.alive, node.at);
+            let mut counted = |n: &Peer| {
+                cost.probes += 1;
+                probe(n)
+            };
+            let snapshots: Vec<&State> = route.iter().map(|&h| self.state(h)).collect();
+            cost.state_requests += snapshots.len() as u64;
+            NodeState::join(self.config, me, &snapshots, &mut counted)?
+        };
+        // Second stage.
+        let rows: Vec<(Peer, Row)> = state.table().iter().map(|(r, _, e)| (e.node, r)).collect();
+        let neighbours: Vec<Peer> = state
+            .neighborhood()
+            .entries()
+            .iter()
+            .map(|e| e.node)
+            .collect();
+        {
+            let probe = prober(&self.nodes, &self.alive, node.at);
+            for (peer, row) in rows {
+                if !self.is_alive(peer.handle) {
+                    continue;
+                }
+                let m = state.merge_row(&peer, self.state(peer.handle).table(), row, &probe)?;
+                cost.state_requests += 1;
+                cost.probes += (m.offered + m.refused) as u64;
+            }
+            for peer in neighbours {
+                if !self.is_alive(peer.handle) {
+                    continue;
+                }
+                let theirs = self.state(peer.handle);
+                let m = state.merge_neighborhood(&peer, theirs.neighborhood(), &probe)?;
+                cost.probes += (m.offered + m.refused) as u64;
+                #[allow(clippy::cast_possible_truncation)] // rows < 128
+                for r in 0..=shl_len(peer.id, node.id, b).min(31) {
+                    let m = state.merge_row(&peer, theirs.table(), Row(r as u8), &probe)?;
+                    cost.probes += (m.offered + m.refused) as u64;
+                }
+                cost.state_requests += 1;
+            }
+        }
+        let told: Vec<Peer> = state.members().copied().collect();
+        self.nodes.push(node);
+        self.states.push(state);
+        self.alive.push(false);
+        self.live_pos.push(u32::MAX);
+        self.mark_alive(x);
+        for peer in told {
+            if self.is_alive(peer.handle) {
+                let p = self.proximity(peer.handle, x);
+                // The peer is not the new node, so learn cannot refuse it.
+                let _ = self.states[peer.handle as usize].learn(me, p);
+                cost.told += 1;
+            }
+        }
+        Ok((x, cost))
+    }
+
+    /// Builds a network by joining `nodes` one by one ([`Network::join`]), in order.
+    ///
+    /// # Panics
+    /// If two nodes share an id.
+    #[must_use]
+    pub fn by_join(config: Config, nodes: Vec<Node>, progress: &Progress) -> (Network, JoinCost) {
+        let mut net = Network::empty(config);
+        net.nodes.reserve(nodes.len());
+        net.states.reserve(nodes.len());
+        let mut total = JoinCost::default();
+        let bar = progress.bar("joins", nodes.len() as u64);
+        for node in nodes {
+            let (_, cost) = net.join(node).expect("distinct ids");
+            total.add(&cost);
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        net.invariants();
+        (net, total)
     }
 
     /// Total heap bytes held by the kernel states.
@@ -431,4 +817,61 @@ impl Network {
 #[must_use]
 pub fn handle(i: usize) -> Handle {
     Handle::try_from(i).expect("at most u32::MAX nodes")
+}
+
+/// A route in progress: where it is, where it has been, what it cost.
+struct Walk {
+    at: Handle,
+    path: Vec<Handle>,
+    hops: u32,
+    rare: u32,
+    timeouts: u32,
+    distance: f64,
+    cap: u32,
+}
+
+impl Walk {
+    fn new(source: Handle, bound: u32) -> Walk {
+        Walk {
+            at: source,
+            path: vec![source],
+            hops: 0,
+            rare: 0,
+            timeouts: 0,
+            distance: 0.0,
+            cap: 4 * bound,
+        }
+    }
+
+    /// Moves to the live node `next`; returns how the route ended if it did.
+    fn step(&mut self, net: &Network, next: Handle, via: Via) -> Option<End> {
+        self.hops += 1;
+        self.rare += u32::from(via == Via::RareCase);
+        self.distance += net.distance(self.at, next);
+        let looped = self.path.contains(&next);
+        self.path.push(next);
+        self.at = next;
+        if looped {
+            Some(End::Loop)
+        } else if self.hops > self.cap {
+            Some(End::Runaway)
+        } else {
+            None
+        }
+    }
+
+    fn outcome(self, net: &Network, key: Guid, ending: End, keep_path: bool) -> Outcome {
+        Outcome {
+            key,
+            source: self.path[0],
+            end: self.at,
+            root: net.root(key).unwrap_or(self.at),
+            ending,
+            hops: self.hops,
+            rare_case_hops: self.rare,
+            timeouts: self.timeouts,
+            distance: self.distance,
+            path: keep_path.then_some(self.path),
+        }
+    }
 }

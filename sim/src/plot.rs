@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use crate::experiment::SizeResult;
+use crate::experiment::{ChurnResult, FailureResult, SizeResult};
 use crate::model::log_base;
 use crate::paper;
 
@@ -243,6 +243,158 @@ pub fn locality(dir: &Path, results: &[SizeResult]) -> Result<PathBuf, PlotError
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// Figure 10: mean hops before the failures, without and with routing-table repair, measured
+/// beside the paper's. Writes `dir/failure.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn failure(dir: &Path, r: &FailureResult) -> Result<PathBuf, PlotError> {
+    let file = dir.join("failure.svg");
+    let measured = [
+        r.before.mean_hops,
+        r.without_table_repair.mean_hops,
+        r.with_table_repair.mean_hops,
+    ];
+    let (a, b, c) = r.paper_hops;
+    let paper_bars = [a, b, c];
+    let top = measured
+        .iter()
+        .chain(&paper_bars)
+        .copied()
+        .fold(0.0, f64::max)
+        + 1.0;
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Hops with {} of {} nodes failed (paper figure 10)",
+                r.failed, r.nodes
+            ),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d(-0.5f64..2.5, 0.0..top)
+        .map_err(boxed)?;
+    let names = ["no failure", "no table repair", "tables repaired"];
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(3)
+        .x_label_formatter(&|x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && (0.0..=2.0).contains(&i) {
+                names[i as usize].to_owned()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc("average hops")
+        .draw()
+        .map_err(boxed)?;
+    chart
+        .draw_series(measured.iter().enumerate().map(|(i, h)| {
+            let x = i as f64;
+            Rectangle::new([(x - 0.38, 0.0), (x, *h)], MEASURED.filled())
+        }))
+        .map_err(boxed)?
+        .label(format!("measured ({})", r.build.name()))
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], MEASURED.filled()));
+    chart
+        .draw_series(paper_bars.iter().enumerate().map(|(i, h)| {
+            let x = i as f64;
+            Rectangle::new([(x, 0.0), (x + 0.38, *h)], PAPER.filled())
+        }))
+        .map_err(boxed)?
+        .label("paper, figure 10")
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PAPER.filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// Churn: the fraction of lookups delivered at the live root and the mean hops, round by
+/// round. Writes `dir/churn.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn churn(dir: &Path, r: &ChurnResult) -> Result<PathBuf, PlotError> {
+    let file = dir.join("churn.svg");
+    let rounds = r.rounds.len().max(1) as f64;
+    let top = r
+        .rounds
+        .iter()
+        .map(|x| x.stats.mean_hops)
+        .fold(1.0, f64::max)
+        + 1.0;
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Churn: {} nodes, {:.1}% fail and join per round",
+                r.nodes,
+                100.0 * r.rate
+            ),
+            ("sans-serif", 22),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .right_y_label_area_size(55)
+        .build_cartesian_2d(0.5f64..rounds + 0.5, 0.0..top)
+        .map_err(boxed)?
+        .set_secondary_coord(0.5f64..rounds + 0.5, 0.9f64..1.0);
+    chart
+        .configure_mesh()
+        .x_desc("round")
+        .y_desc("mean hops")
+        .draw()
+        .map_err(boxed)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("fraction delivered at the live root")
+        .draw()
+        .map_err(boxed)?;
+    let hops: Vec<(f64, f64)> = r
+        .rounds
+        .iter()
+        .map(|x| (x.round as f64, x.stats.mean_hops))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(hops, MEASURED.stroke_width(2)))
+        .map_err(boxed)?
+        .label("mean hops")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MEASURED));
+    let at_root: Vec<(f64, f64)> = r
+        .rounds
+        .iter()
+        .map(|x| (x.round as f64, x.stats.at_root_fraction))
+        .collect();
+    chart
+        .draw_secondary_series(LineSeries::new(at_root, PAPER.stroke_width(2)))
+        .map_err(boxed)?
+        .label("delivered at the live root (right axis)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PAPER));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::LowerLeft)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
