@@ -1463,7 +1463,8 @@ impl<H: WireHandle, W: RingWord> NeighborhoodSet<H, W> {
 }
 
 impl<H: WireHandle, W: RingWord> RoutingTable<H, W> {
-    /// The length of [`RoutingTable::encode_row`]'s output for `row`.
+    /// The length of [`RoutingTable::encode_row`]'s output for `row` (0 for a row past
+    /// [`RoutingTable::row_count`], which has no encoding).
     #[must_use]
     pub fn encoded_row_len(&self, row: Row) -> usize {
         Msg::Row(self, row).len()
