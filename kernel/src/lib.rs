@@ -53,6 +53,8 @@ pub mod arith;
 pub mod codec;
 mod config;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod guid;
 mod join;
 mod leafset;
@@ -62,6 +64,8 @@ mod node;
 mod oracle;
 mod repair;
 mod state;
+#[cfg(feature = "proptest")]
+pub mod strategies;
 mod table;
 pub mod word;
 

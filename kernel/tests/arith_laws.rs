@@ -1,0 +1,130 @@
+//! Law-named property tests of DESIGN.md's ring and prefix arithmetic on 128-bit ids (proptest),
+//! each calling the law's function in `pastry_kernel::fuzzing::laws`.
+
+mod common;
+
+use pastry_kernel::fuzzing::{check_arith, laws};
+use pastry_kernel::strategies::{self, digit_width, guid, near};
+use pastry_kernel::Guid;
+use proptest::prelude::*;
+
+/// Three ids of which the last two are near the first (shared prefixes, ring neighbours, ties).
+fn triple() -> impl Strategy<Value = (Guid, Guid, Guid)> {
+    guid().prop_flat_map(|a| (Just(a), near(a), near(a)))
+}
+
+proptest! {
+    #![proptest_config(common::seeded(512, "proptest-regressions/arith_laws.txt"))]
+
+    #[test]
+    fn ring_distance_identity((a, k, _) in triple()) {
+        laws::ring_distance_identity(a, k);
+    }
+
+    #[test]
+    fn ring_distance_symmetry((a, k, _) in triple()) {
+        laws::ring_distance_symmetry(a, k);
+    }
+
+    #[test]
+    fn ring_distance_at_most_half_the_ring((a, k, _) in triple()) {
+        laws::ring_distance_bounded(a, k);
+    }
+
+    #[test]
+    fn ring_distance_triangle_inequality((a, k, x) in triple()) {
+        laws::ring_distance_triangle(a, k, x);
+    }
+
+    #[test]
+    fn ring_wraparound_at_zero(a in guid(), d in guid()) {
+        laws::ring_wraparound(a, d);
+        // Across 0 from just below 2^128.
+        laws::ring_wraparound(Guid::MAX, d);
+    }
+
+    #[test]
+    fn ring_translation_invariance((a, k, t) in triple()) {
+        laws::ring_translation(a, k, t);
+    }
+
+    #[test]
+    fn shl_identity(a in guid(), b in digit_width()) {
+        laws::shl_identity(a, b);
+    }
+
+    #[test]
+    fn shl_symmetry((a, k, _) in triple(), b in digit_width()) {
+        laws::shl_symmetry(a, k, b);
+    }
+
+    #[test]
+    fn shl_ultrametric((a, k, x) in triple(), b in digit_width()) {
+        laws::shl_ultrametric(a, k, x, b);
+    }
+
+    #[test]
+    fn shl_agrees_with_digit_by_digit((a, k, _) in triple(), b in digit_width()) {
+        laws::shl_agrees_with_digits(a, k, b);
+    }
+
+    #[test]
+    fn closer_is_irreflexive(k in guid(), x in guid()) {
+        laws::closer_irreflexive(k, x);
+    }
+
+    #[test]
+    fn closer_is_asymmetric((k, x, y) in triple()) {
+        laws::closer_asymmetric(k, x, y);
+    }
+
+    #[test]
+    fn closer_is_transitive((k, x, y) in triple(), z in guid()) {
+        laws::closer_transitive(k, x, y, z);
+        laws::closer_transitive(k, y, z, x);
+        laws::closer_transitive(k, z, x, y);
+    }
+
+    #[test]
+    fn closer_is_total((k, x, y) in triple()) {
+        laws::closer_is_total(k, x, y);
+    }
+
+    #[test]
+    fn closer_ties_go_clockwise(k in guid(), d in guid()) {
+        laws::closer_ties_go_clockwise(k, d);
+    }
+
+    #[test]
+    fn closer_gives_exactly_one_root((k, ids) in strategies::clustered::<Guid>(1..12)) {
+        laws::closer_has_one_root(k, &ids);
+    }
+
+    #[test]
+    fn progress_is_a_strict_order((k, a, t) in triple(), b in digit_width()) {
+        laws::progress_is_strict(k, a, t, b);
+    }
+
+    #[test]
+    fn in_arc_matches_definition((s, e, k) in triple()) {
+        laws::in_arc_matches_definition(s, e, k);
+    }
+
+    #[test]
+    fn arith_matches_reference_on_every_width(input in strategies::inputs::arith()) {
+        check_arith(&input);
+    }
+}
+
+/// The tie rule at the edges of the ring, spelled out.
+#[test]
+fn ring_wraparound_examples() {
+    use pastry_kernel::arith::{closer, cw, dist};
+    assert_eq!(cw(&Guid::MAX, &Guid::ZERO), Guid::new(1));
+    assert_eq!(dist(&Guid::ZERO, &Guid::MAX), Guid::new(1));
+    let half = Guid::new(1 << 127);
+    assert_eq!(dist(&Guid::ZERO, &half), half);
+    // 1 and 2^128 - 1 are both 1 away from 0: the clockwise one (1) wins.
+    assert!(closer(&Guid::ZERO, &Guid::new(1), &Guid::MAX));
+    assert!(!closer(&Guid::ZERO, &Guid::MAX, &Guid::new(1)));
+}

@@ -1,0 +1,109 @@
+//! Rejected operations: bad input gets a typed error and leaves the state unchanged (the whole
+//! state is compared with a clone taken before the call).
+
+mod common;
+
+use pastry_kernel::fuzzing::{check_config_new, check_guid_parse, ConfigInput};
+use pastry_kernel::strategies;
+use pastry_kernel::{
+    Config, ConfigError, Guid, LeafSet, NeighborhoodSet, NodeRef, ParseGuidError, RoutingTable,
+    StateError,
+};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(common::seeded(128, "proptest-regressions/rejected.txt"))]
+
+    /// learn(own id) is refused with `OwnId`, whatever the handle and figure, and changes nothing.
+    #[test]
+    fn learn_of_own_id_is_rejected_and_changes_nothing(
+        state in strategies::node_state::<u16>(strategies::config(), 0..40),
+        handle in any::<u32>(),
+        proximity in any::<u32>(),
+    ) {
+        let mut after = state.clone();
+        let own = NodeRef::new(state.id(), handle);
+        prop_assert_eq!(after.learn(own, proximity), Err(StateError::OwnId));
+        prop_assert_eq!(&after, &state);
+    }
+
+    /// forget(own id) is refused with `OwnId` and changes nothing.
+    #[test]
+    fn forget_of_own_id_is_rejected_and_changes_nothing(
+        state in strategies::node_state::<Guid>(strategies::config(), 0..40),
+    ) {
+        let mut after = state.clone();
+        prop_assert_eq!(after.forget(state.id()).map(|_| ()), Err(StateError::OwnId));
+        prop_assert_eq!(&after, &state);
+    }
+
+    /// Each structure refuses its owner on its own, unchanged.
+    #[test]
+    fn structures_reject_their_owner_unchanged(
+        state in strategies::node_state::<u16>(strategies::config(), 0..40),
+        proximity in any::<u32>(),
+    ) {
+        let own = NodeRef::new(state.id(), 7u32);
+        let mut leaf: LeafSet<u32, u16> = state.leaf_set().clone();
+        prop_assert_eq!(leaf.insert(own), Err(StateError::OwnId));
+        prop_assert_eq!(&leaf, state.leaf_set());
+        let mut table: RoutingTable<u32, u16> = state.table().clone();
+        prop_assert_eq!(table.insert(own, proximity), Err(StateError::OwnId));
+        prop_assert_eq!(&table, state.table());
+        let mut hood: NeighborhoodSet<u32, u16> = state.neighborhood().clone();
+        prop_assert_eq!(hood.insert(own, proximity), Err(StateError::OwnId));
+        prop_assert_eq!(&hood, state.neighborhood());
+    }
+
+    /// Bad parameters get a typed `ConfigError` naming the first bad one.
+    #[test]
+    fn bad_config_is_rejected_with_a_typed_error((b, l, m) in strategies::invalid_config_params()) {
+        prop_assert!(Config::new(b, l, m).is_err());
+        check_config_new(&ConfigInput { b, leaf_set_len: l, neighborhood_len: m });
+    }
+
+    /// Config::new accepts exactly DESIGN's ranges.
+    #[test]
+    fn config_accepts_exactly_the_valid_ranges(b in 0u32..10, l in 0usize..70, m in 250usize..260) {
+        check_config_new(&ConfigInput { b, leaf_set_len: l, neighborhood_len: m });
+    }
+
+    /// Strings that are not 32 hex digits get a typed `ParseGuidError`; valid ones round-trip.
+    #[test]
+    fn bad_guid_strings_are_rejected_with_a_typed_error(s in "[0-9a-fA-Fg-z+ -]{0,40}") {
+        check_guid_parse(&s);
+    }
+
+    /// Display then parse is the identity; display is 32 lowercase hex digits.
+    #[test]
+    fn guid_display_parse_round_trip(g in strategies::guid()) {
+        let text = g.to_string();
+        prop_assert_eq!(text.len(), 32);
+        prop_assert!(text.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        prop_assert_eq!(text.parse::<Guid>(), Ok(g));
+        check_guid_parse(&text);
+        check_guid_parse(&text.to_uppercase());
+    }
+}
+
+#[test]
+fn typed_errors_by_example() {
+    assert_eq!(Config::new(3, 16, 32), Err(ConfigError::DigitBits(3)));
+    assert_eq!(Config::new(4, 0, 32), Err(ConfigError::LeafSetLen(0)));
+    assert_eq!(Config::new(4, 66, 32), Err(ConfigError::LeafSetLen(66)));
+    assert_eq!(
+        Config::new(4, 16, 257),
+        Err(ConfigError::NeighborhoodLen(257))
+    );
+    assert_eq!(
+        "abc".parse::<Guid>(),
+        Err(ParseGuidError::WrongLength { len: 3 })
+    );
+    assert_eq!(
+        "0123456789abcdef0123456789abcdeX".parse::<Guid>(),
+        Err(ParseGuidError::BadDigit { index: 31 })
+    );
+    // Multi-byte characters count in bytes and are never digits.
+    check_guid_parse("é123456789abcdef0123456789abcde");
+    check_guid_parse("0123456789abcdef0123456789abcdé");
+}

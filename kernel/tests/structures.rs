@@ -1,0 +1,165 @@
+//! Property tests of the routing structures against brute-force models: the invariants
+//! documented on `LeafSet`, `RoutingTable` and `NeighborhoodSet` name these tests.
+
+mod common;
+
+use pastry_kernel::fuzzing::{
+    check_leaf_set_ops, check_leaf_set_sides, check_neighborhood_ops, check_table_ops,
+    check_table_slots, LeafOp, LeafSetInput, TableInput, TableOp,
+};
+use pastry_kernel::strategies::{self, inputs};
+use pastry_kernel::{Config, Guid, LeafSet, NodeRef, Placement, RoutingTable};
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(common::seeded(256, "proptest-regressions/structures.txt"))]
+
+    /// LeafSet invariants 1-3 and 5 after every insert and remove.
+    #[test]
+    fn leaf_set_sides_are_sorted_and_bounded(input in inputs::leaf_set::<Guid>(60)) {
+        let mut leaf: LeafSet<u32> = LeafSet::new(input.own, &input.config);
+        for (i, op) in input.ops.iter().enumerate() {
+            match *op {
+                LeafOp::Insert(id) => { let _ = leaf.insert(NodeRef::new(id, i as u32)); }
+                LeafOp::Remove(id) => { let _ = leaf.remove(id); }
+                LeafOp::RemoveMember(m) => {
+                    let ids: Vec<Guid> = leaf.iter().map(|n| n.id).collect();
+                    if let Some(&id) = ids.get(usize::from(m) % ids.len().max(1)) {
+                        let _ = leaf.remove(id);
+                    }
+                }
+            }
+            check_leaf_set_sides(&leaf);
+        }
+    }
+
+    /// LeafSet invariant 4 against the brute-force model, on 128-bit ids.
+    #[test]
+    fn leaf_set_matches_model(input in inputs::leaf_set::<Guid>(60)) {
+        check_leaf_set_ops(&input);
+    }
+
+    /// The same on a 16-bit ring, where ids crowd and sides fill up and wrap.
+    #[test]
+    fn leaf_set_matches_model_on_u16_ring(input in inputs::leaf_set::<u16>(80)) {
+        check_leaf_set_ops(&input);
+    }
+
+    /// The same on an 8-bit ring, where the leaf set often knows the whole ring.
+    #[test]
+    fn leaf_set_matches_model_on_u8_ring(input in inputs::leaf_set::<u8>(80)) {
+        check_leaf_set_ops(&input);
+    }
+
+    /// With inserts only, the leaf set is the true leaf set of every node offered (the model that
+    /// knows every node) after every step.
+    #[test]
+    fn leaf_set_is_the_true_leaf_set_without_removals(input in inputs::leaf_set_inserts::<u16>(90)) {
+        check_leaf_set_ops(&input);
+    }
+
+    /// Fewer than L other nodes on the ring: the leaf set knows the whole ring, covers every key
+    /// and holds every node.
+    #[test]
+    fn leaf_set_knows_the_whole_small_ring(
+        (own, ids) in strategies::clustered::<Guid>(0..8),
+        key in strategies::guid(),
+    ) {
+        let config = Config::new(4, 16, 8).unwrap();
+        let mut leaf: LeafSet<u32> = LeafSet::new(own, &config);
+        for (i, id) in ids.iter().enumerate() {
+            let _ = leaf.insert(NodeRef::new(*id, i as u32));
+        }
+        prop_assert!(leaf.knows_whole_ring());
+        prop_assert!(leaf.covers(key));
+        let mut distinct: Vec<Guid> = ids.iter().copied().filter(|&x| x != own).collect();
+        distinct.sort();
+        distinct.dedup();
+        prop_assert_eq!(leaf.len(), distinct.len());
+        check_leaf_set_ops(&LeafSetInput { config, own, ops: ids.into_iter().map(LeafOp::Insert).collect(), keys: vec![key] });
+    }
+
+}
+
+proptest! {
+    // The table tests drive the bitmap rows hard, which is slow in unoptimised builds.
+    #![proptest_config(common::seeded(128, "proptest-regressions/structures.txt"))]
+
+    /// RoutingTable invariants: every entry in the slot (shl, digit) of the reference, the owner's
+    /// column empty, no id twice, accessors consistent; placements equal the model's.
+    #[test]
+    fn table_slots_are_correct(input in inputs::table::<Guid>(60)) {
+        check_table_ops(&input);
+    }
+
+    /// The same on a 16-bit ring, where slots collide constantly.
+    #[test]
+    fn table_slots_are_correct_on_u16_ring(input in inputs::table::<u16>(80)) {
+        check_table_ops(&input);
+    }
+
+    /// Proximity-preferring replacement: of the candidates offered for one slot, the table holds
+    /// the one with the smallest figure, the earliest offered among equals (ties keep the
+    /// incumbent).
+    #[test]
+    fn table_keeps_the_nearest_candidate_and_ties_keep_the_incumbent(
+        own in strategies::guid(),
+        b in strategies::digit_width(),
+        row in 0u32..8,
+        candidates in prop::collection::vec((any::<u128>(), 0u32..4), 1..12),
+    ) {
+        // Candidates for slot (row, c) where c differs from the owner's digit: flip bit 0 of
+        // digit `row` of the owner and randomise every bit after that digit.
+        let bits = b.bits();
+        let row = row % (128 / bits);
+        let flip = 1u128 << (127 - (row * bits + bits - 1));
+        let low = (row + 1) * bits;
+        let mask = if low >= 128 { 0 } else { u128::MAX >> low };
+        let mut table: RoutingTable<usize> = RoutingTable::new(own, b);
+        let mut seen = Vec::new();
+        for (i, (r, p)) in candidates.iter().enumerate() {
+            let id = Guid::new((own.get() ^ flip) & !mask | (r & mask));
+            if seen.iter().any(|(x, _, _)| *x == id) {
+                continue;
+            }
+            seen.push((id, *p, i));
+            let placed = table.insert(NodeRef::new(id, i), *p).unwrap();
+            prop_assert_eq!(placed.slot().0.0 as u32, row);
+            let best = seen.iter().min_by_key(|(_, p, i)| (*p, *i)).unwrap();
+            let held = table.get(placed.slot().0, placed.slot().1).unwrap();
+            prop_assert_eq!((held.node.id, held.proximity), (best.0, best.1));
+            if *p == best.1 && best.2 != i {
+                prop_assert!(matches!(placed, Placement::Rejected(..)), "a tie evicted the incumbent");
+            }
+        }
+        check_table_slots(&table);
+        prop_assert_eq!(table.len(), 1);
+    }
+
+    /// NeighborhoodSet invariants: with distinct offers it holds exactly the |M| nearest (earlier
+    /// offers first among equals), nearest first, at most |M|.
+    #[test]
+    fn neighborhood_keeps_the_nearest(input in inputs::neighborhood::<Guid>(60, false)) {
+        check_neighborhood_ops(&input);
+    }
+
+    /// With re-measurements and removals the set equals the brute-force model after every step.
+    #[test]
+    fn neighborhood_matches_model(input in inputs::neighborhood::<u8>(80, true)) {
+        check_neighborhood_ops(&input);
+    }
+}
+
+/// A table refuses its owner, and the refusal changes nothing.
+#[test]
+fn table_refuses_the_owner() {
+    check_table_ops(&TableInput {
+        own: Guid::new(7),
+        b: pastry_kernel::DigitWidth::B4,
+        ops: vec![
+            TableOp::Offer(Guid::new(1 << 127), 3),
+            TableOp::Offer(Guid::new(7), 0),
+            TableOp::Offer(Guid::new(1 << 126), 1),
+        ],
+    });
+}
