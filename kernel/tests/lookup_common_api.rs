@@ -1,0 +1,277 @@
+//! Laws of the lookup calls: `next_hops` (Common API local_lookup), `route_avoiding`,
+//! `route_randomized`, `neighbor_set` and `range`, on narrow rings against brute force.
+
+use std::collections::BTreeSet;
+
+use pastry_kernel::arith::{closer, cw, makes_progress};
+use pastry_kernel::{Config, NodeRef, NodeState, Route, Via, RANDOMIZED_CHOICES};
+use proptest::prelude::*;
+
+type Node = NodeRef<usize, u16>;
+
+/// A network on the 16-bit ring whose states come from global knowledge (true leaf sets), with
+/// proximity |i − j| between handles and one candidate per slot.
+fn network(config: Config, ids: &BTreeSet<u16>) -> (Vec<Node>, Vec<NodeState<usize, u16>>) {
+    let ring: Vec<Node> = ids
+        .iter()
+        .enumerate()
+        .map(|(h, &id)| NodeRef::new(id, h))
+        .collect();
+    let states = ring
+        .iter()
+        .map(|n| NodeState::from_ring(config, *n, &ring, |m| n.handle.abs_diff(m.handle) as u32, 1))
+        .collect();
+    (ring, states)
+}
+
+fn root(ring: &[Node], key: u16) -> Node {
+    *ring
+        .iter()
+        .reduce(|a, b| if closer(&key, &b.id, &a.id) { b } else { a })
+        .expect("non-empty")
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        prop::sample::select(vec![1u32, 2, 4, 8]),
+        prop::sample::select(vec![2usize, 4, 8, 16]),
+        0usize..8,
+    )
+        .prop_map(|(b, l, m)| Config::new(b, l, m).expect("valid"))
+}
+
+fn ids() -> impl Strategy<Value = BTreeSet<u16>> {
+    prop::collection::btree_set(any::<u16>(), 1..50)
+}
+
+/// A valid next hop of `key` at `s`: strictly closer in the leaf-set case, else progress.
+fn is_valid_hop(s: &NodeState<usize, u16>, key: u16, to: &Node) -> bool {
+    let b = s.config().digit_width();
+    let covered = s.leaf_set().covers(key);
+    if covered {
+        closer(&key, &to.id, &s.id())
+    } else {
+        makes_progress(&key, &s.id(), &to.id, b)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn next_hops_first_is_route_and_all_are_valid_distinct_and_ranked(
+        config in config(), ids in ids(), keys in prop::collection::vec(any::<u16>(), 8),
+        cap in 0usize..12,
+    ) {
+        let (_, states) = network(config, &ids);
+        for s in states.iter().step_by(7) {
+            for &key in &keys {
+                let mut buf = vec![None; cap];
+                let n = s.next_hops(key, &mut buf);
+                prop_assert!(n <= cap);
+                prop_assert!(buf[n..].iter().all(Option::is_none));
+                let hops: Vec<Node> = buf[..n].iter().map(|h| h.expect("written")).collect();
+                if cap > 0 {
+                    prop_assert_eq!(hops.first().copied(), s.route(key).next_hop());
+                }
+                let distinct: BTreeSet<u16> = hops.iter().map(|h| h.id).collect();
+                prop_assert_eq!(distinct.len(), hops.len());
+                for h in &hops {
+                    prop_assert!(is_valid_hop(s, key, h));
+                    prop_assert!(s.knows(h.id));
+                }
+                // A larger buffer extends the ranking without reordering it.
+                let mut more = vec![None; cap + 5];
+                let m = s.next_hops(key, &mut more);
+                prop_assert!(m >= n);
+                prop_assert_eq!(&more[..n], &buf[..n]);
+            }
+        }
+    }
+
+    #[test]
+    fn route_avoiding_without_suspects_is_route(
+        config in config(), ids in ids(), keys in prop::collection::vec(any::<u16>(), 8),
+    ) {
+        let (_, states) = network(config, &ids);
+        for s in &states {
+            for &key in &keys {
+                prop_assert_eq!(s.route_avoiding(key, |_| false), s.route(key));
+                prop_assert_eq!(s.route_randomized(key, 0), s.route(key));
+            }
+        }
+    }
+
+    #[test]
+    fn route_avoiding_is_the_first_unsuspected_next_hop(
+        config in config(), ids in ids(), keys in prop::collection::vec(any::<u16>(), 8),
+        suspects in prop::collection::btree_set(any::<u16>(), 0..60),
+    ) {
+        let (ring, states) = network(config, &ids);
+        let suspect: BTreeSet<u16> =
+            suspects.iter().map(|&i| ring[usize::from(i) % ring.len()].id).collect();
+        for s in states.iter().step_by(5) {
+            for &key in &keys {
+                let mut buf = vec![None; 300];
+                let n = s.next_hops(key, &mut buf);
+                let first = buf[..n].iter().flatten().find(|h| !suspect.contains(&h.id)).copied();
+                let r = s.route_avoiding(key, |m| suspect.contains(&m.id));
+                prop_assert_eq!(r.next_hop(), first);
+                if let Route::Forward { to, via } = r {
+                    prop_assert!(!suspect.contains(&to.id));
+                    prop_assert!(is_valid_hop(s, key, &to));
+                    prop_assert_eq!(via == Via::LeafSet, s.leaf_set().covers(key));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn route_randomized_is_one_of_the_first_choices(
+        config in config(), ids in ids(), key in any::<u16>(), r in any::<u64>(),
+    ) {
+        let (_, states) = network(config, &ids);
+        for s in &states {
+            let mut buf = [None; RANDOMIZED_CHOICES];
+            let n = s.next_hops(key, &mut buf);
+            let got = s.route_randomized(key, r);
+            match got {
+                Route::Deliver => prop_assert_eq!(n, 0),
+                Route::Forward { to, .. } => {
+                    let i = buf[..n].iter().position(|h| *h == Some(to));
+                    prop_assert_eq!(i, Some((r.trailing_ones() as usize).min(n - 1)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn randomized_routes_reach_the_root(
+        config in config(), ids in ids(), keys in prop::collection::vec(any::<u16>(), 16),
+        seed in any::<u64>(),
+    ) {
+        let (ring, states) = network(config, &ids);
+        let mut r = seed;
+        for (i, &key) in keys.iter().enumerate() {
+            let mut at = i % ring.len();
+            let mut hops = 0;
+            while let Route::Forward { to, .. } = states[at].route_randomized(key, r) {
+                r = r.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                at = to.handle;
+                hops += 1;
+                prop_assert!(hops <= 64, "randomized route loops");
+            }
+            prop_assert_eq!(ring[at], root(&ring, key));
+        }
+    }
+
+    #[test]
+    fn neighbor_set_is_the_nearest_members_in_id_order(
+        config in config(), ids in ids(), n in 0usize..40,
+    ) {
+        let (_, states) = network(config, &ids);
+        for s in states.iter().step_by(3) {
+            let got: Vec<u16> = s.neighbor_set(n).map(|m| m.id).collect();
+            let mut all: Vec<u16> = s.leaf_set().iter().map(|m| m.id).collect();
+            let own = s.id();
+            all.sort_by(|a, b| {
+                if closer(&own, a, b) { core::cmp::Ordering::Less }
+                else if a == b { core::cmp::Ordering::Equal }
+                else { core::cmp::Ordering::Greater }
+            });
+            all.truncate(n);
+            prop_assert_eq!(got, all);
+        }
+    }
+
+    #[test]
+    fn range_is_exactly_the_keys_of_rank_at_most_r(
+        config in config(), ids in prop::collection::btree_set(any::<u16>(), 1..40),
+        keys in prop::collection::vec(any::<u16>(), 64),
+    ) {
+        let (ring, states) = network(config, &ids);
+        for s in states.iter().step_by(3) {
+            let own = s.id();
+            for rank in 0..config.leaf_set_len() {
+                let Some(arc) = s.range(rank) else {
+                    // Only undeterminable past L/2 − 1 when the leaf set does not know the ring.
+                    prop_assert!(rank + 1 > config.leaf_set_half());
+                    prop_assert!(!s.leaf_set().knows_whole_ring());
+                    continue;
+                };
+                prop_assert!(arc.contains(own));
+                // The two ends and the keys just outside them, plus random keys.
+                let probes = keys.iter().copied().chain([
+                    arc.start, arc.end, arc.start.wrapping_sub(1), arc.end.wrapping_add(1),
+                ]);
+                for key in probes {
+                    let ahead = ring.iter().filter(|m| closer(&key, &m.id, &own)).count();
+                    prop_assert_eq!(
+                        arc.contains(key), ahead <= rank,
+                        "rank {} key {:#06x} arc {:?}", rank, key, arc
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn range_covers_every_key_exactly_on_a_byte_ring() {
+    // Exhaustive on an 8-bit ring: for every node, rank and key, membership in range(rank) is
+    // "fewer than rank + 1 nodes are closer to the key".
+    for (n, step) in [(1usize, 1u8), (2, 128), (5, 37), (17, 15), (40, 6)] {
+        let mut ring: Vec<NodeRef<usize, u8>> = (0..n)
+            .map(|i| NodeRef::new((i as u8).wrapping_mul(step).wrapping_add(3), i))
+            .collect();
+        ring.sort_by_key(|m| m.id);
+        for l in [2usize, 4, 8] {
+            let config = Config::new(2, l, 0).expect("valid");
+            for own in &ring {
+                let s = NodeState::from_ring(config, *own, &ring, |_| 0, 1);
+                for rank in 0..l / 2 {
+                    let arc = s.range(rank).expect("determinable below L/2");
+                    let mut count = 0usize;
+                    for key in 0..=u8::MAX {
+                        let ahead = ring.iter().filter(|m| closer(&key, &m.id, &own.id)).count();
+                        assert_eq!(
+                            arc.contains(key),
+                            ahead <= rank,
+                            "n {n} own {own:?} rank {rank} key {key}"
+                        );
+                        count += usize::from(ahead <= rank);
+                    }
+                    assert_eq!(count, usize::from(arc.span()) + 1);
+                    assert_eq!(arc.is_full(), count == 256);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn range_is_unknown_while_a_leaf_set_side_has_a_hole() {
+    let ring: Vec<Node> = (0..64).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let mut s = NodeState::from_ring(Config::PAPER, ring[10], &ring, |_| 1, 1);
+    assert!(s.range(7).is_some());
+    s.forget(ring[11].id).expect("other id");
+    // Seven successors remain: rank 6 (7 nodes) is known, rank 7 is not.
+    assert!(s.range(6).is_some());
+    assert_eq!(s.range(7), None);
+    assert_eq!(s.range(usize::MAX), None);
+    // Rank 0 after the hole: the keys up to the midpoint with node 12.
+    let arc = s.range(0).expect("known");
+    assert_eq!(arc.end, 10_000 + (cw(&10_000u16, &12_000) - 1) / 2);
+    assert_eq!(arc.start, 10_000 - 500);
+}
+
+#[test]
+fn next_hops_with_an_empty_buffer_writes_nothing() {
+    let ring: Vec<Node> = (0..64).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let s = NodeState::from_ring(Config::PAPER, ring[0], &ring, |_| 1, 1);
+    assert_eq!(s.next_hops(40_000, &mut []), 0);
+    // Own id: route(k) delivers, so there is no next hop.
+    let mut buf = [None; 4];
+    assert_eq!(s.next_hops(0, &mut buf), 0);
+    assert_eq!(buf, [None; 4]);
+}

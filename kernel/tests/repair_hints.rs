@@ -1,0 +1,206 @@
+//! Laws of failure repair: the hints `forget` leads to, and merges that fill the holes.
+
+use std::collections::BTreeSet;
+
+use pastry_kernel::arith::{shl_len, slot_of};
+use pastry_kernel::{Config, NodeRef, NodeState, RepairHint, Row, Side};
+use proptest::prelude::*;
+
+type Node = NodeRef<usize, u16>;
+type State = NodeState<usize, u16>;
+
+fn ring_of(ids: &BTreeSet<u16>) -> Vec<Node> {
+    ids.iter()
+        .enumerate()
+        .map(|(h, &id)| NodeRef::new(id, h))
+        .collect()
+}
+
+/// The state a node would have with global knowledge of `live` (true leaf set, one candidate
+/// per slot).
+fn state(config: Config, own: Node, live: &[Node]) -> State {
+    NodeState::from_ring(
+        config,
+        own,
+        live,
+        |m| own.handle.abs_diff(m.handle) as u32,
+        2,
+    )
+}
+
+fn config() -> impl Strategy<Value = Config> {
+    (
+        prop::sample::select(vec![1u32, 2, 4]),
+        prop::sample::select(vec![4usize, 8, 16, 24]),
+        1usize..10,
+    )
+        .prop_map(|(b, l, m)| Config::new(b, l, m).expect("valid"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// After up to L/2 − 1 adjacent failures next to a node, asking the hints in order (skipping
+    /// the dead) for their leaf sets makes the leaf set whole: equal to the true one among the
+    /// live nodes. The asked nodes answer with their true leaf sets.
+    #[test]
+    fn leaf_set_is_whole_again_after_adjacent_failures(
+        config in config(),
+        ids in prop::collection::btree_set(any::<u16>(), 3..120),
+        who in any::<usize>(),
+        run in 1usize..32,
+        offset in 0usize..32,
+        clockwise in any::<bool>(),
+    ) {
+        let ring = ring_of(&ids);
+        let n = ring.len();
+        let half = config.leaf_set_half();
+        let run = run.min(half - 1).min(n - 2).max(1);
+        let me = who % n;
+        // The run starts within the node's leaf set on one side.
+        let first = offset % half + 1;
+        let dead: BTreeSet<usize> = (0..run)
+            .map(|i| if clockwise { (me + first + i) % n } else { (me + n * 2 - first - i) % n })
+            .filter(|&h| h != me)
+            .collect();
+        let live: Vec<Node> = ring.iter().filter(|m| !dead.contains(&m.handle)).copied().collect();
+        let mut s = state(config, ring[me], &ring);
+        let mut holes = Vec::new();
+        for &d in &dead {
+            let f = s.forget(ring[d].id).expect("other id");
+            prop_assert!(!s.knows(ring[d].id));
+            holes.push(f);
+        }
+        for f in &holes {
+            // Ask until a live hint has answered for each side with a hole.
+            let mut answered: BTreeSet<Side> = BTreeSet::new();
+            let hints: Vec<RepairHint<usize, u16>> = s.repair_hints(f).collect();
+            for h in hints {
+                let RepairHint::LeafSet { ask, side } = h else { continue };
+                prop_assert!(!dead.contains(&ask.handle));
+                if answered.contains(&side) || dead.contains(&ask.handle) {
+                    continue;
+                }
+                let theirs = state(config, ask, &live);
+                s.merge_leaf_set(&ask, theirs.leaf_set(), |m: &Node| {
+                    (!dead.contains(&m.handle)).then_some(1u32)
+                }).expect("their own leaf set");
+                answered.insert(side);
+            }
+        }
+        let truth = state(config, ring[me], &live);
+        prop_assert_eq!(s.leaf_set(), truth.leaf_set());
+    }
+
+    /// Row hints are the other entries of the hole's row, then the entries of the next row, in
+    /// table order; each can supply a node for the hole's slot.
+    #[test]
+    fn row_hints_are_the_row_then_the_next_row(
+        config in config(),
+        ids in prop::collection::btree_set(any::<u16>(), 2..150),
+        who in any::<usize>(),
+        pick in any::<usize>(),
+    ) {
+        let ring = ring_of(&ids);
+        let me = ring[who % ring.len()];
+        let mut s = state(config, me, &ring);
+        let entries: Vec<(Row, _, Node)> = s.table().iter().map(|(r, c, e)| (r, c, e.node)).collect();
+        prop_assume!(!entries.is_empty());
+        let (row, column, gone) = entries[pick % entries.len()];
+        let f = s.forget(gone.id).expect("other id");
+        prop_assert_eq!(f.slot, Some((row, column)));
+        let expected: Vec<u16> = s.table().row(row).map(|(_, e)| e.node.id)
+            .chain(s.table().row(Row(row.0 + 1)).map(|(_, e)| e.node.id))
+            .collect();
+        let got: Vec<u16> = s.repair_hints(&f).filter_map(|h| match h {
+            RepairHint::Row { ask, row: r, column: c } => {
+                assert_eq!((r, c), (row, column));
+                Some(ask.id)
+            }
+            _ => None,
+        }).collect();
+        prop_assert_eq!(&got, &expected);
+        prop_assert!(!got.contains(&gone.id));
+        let b = config.digit_width();
+        for id in &got {
+            let shared = shl_len(*id, me.id, b);
+            prop_assert!(shared == u32::from(row.0) || shared == u32::from(row.0) + 1);
+        }
+        // Merging the first hint's row (its true state, without the gone node) fills the slot
+        // when that node's row holds any node for it.
+        let live: Vec<Node> = ring.iter().filter(|m| m.id != gone.id).copied().collect();
+        if let Some(first) = got.first() {
+            let ask = *ring.iter().find(|m| m.id == *first).expect("known");
+            let theirs = state(config, ask, &live);
+            let offers_slot = theirs.table().row(row).any(|(_, e)| slot_of(me.id, e.node.id, b) == Some((row, column)));
+            s.merge_row(&ask, theirs.table(), row, |m: &Node| (m.id != gone.id).then_some(1u32)).expect("valid");
+            if offers_slot {
+                prop_assert!(s.table().get(row, column).is_some());
+            }
+        }
+    }
+}
+
+#[test]
+fn leaf_hints_are_the_side_farthest_first_then_the_other_side() {
+    let ring: Vec<Node> = (0..60).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let mut s = state(Config::PAPER, ring[30], &ring);
+    let f = s.forget(ring[31].id).expect("other id");
+    assert!(f.leaf_set.successor && !f.leaf_set.predecessor);
+    let asks: Vec<usize> = s
+        .repair_hints(&f)
+        .filter_map(|h| match h {
+            RepairHint::LeafSet { ask, side } => {
+                assert_eq!(side, Side::Successor);
+                Some(ask.handle)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        asks,
+        [38, 37, 36, 35, 34, 33, 32, 29, 28, 27, 26, 25, 24, 23, 22]
+    );
+    // A node that was in no structure leaves no hints.
+    let f = s.forget(ring[31].id).expect("other id");
+    assert!(!f.was_known());
+    assert_eq!(s.repair_hints(&f).count(), 0);
+}
+
+#[test]
+fn neighborhood_hints_are_the_other_members_nearest_first() {
+    let ring: Vec<Node> = (0..60).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let mut s = state(Config::new(4, 8, 4).expect("valid"), ring[10], &ring);
+    let members: Vec<usize> = s
+        .neighborhood()
+        .entries()
+        .iter()
+        .map(|e| e.node.handle)
+        .collect();
+    let f = s.forget(ring[members[0]].id).expect("other id");
+    assert!(f.neighborhood);
+    let asks: Vec<usize> = s
+        .repair_hints(&f)
+        .filter_map(|h| match h {
+            RepairHint::Neighborhood { ask } => Some(ask.handle),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(asks, members[1..]);
+}
+
+#[test]
+fn leaf_set_shortfall_counts_holes_but_not_a_small_ring() {
+    let ring: Vec<Node> = (0..60).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let mut s = state(Config::PAPER, ring[30], &ring);
+    assert_eq!(s.leaf_set_shortfall(), (0, 0));
+    s.forget(ring[31].id).expect("other id");
+    s.forget(ring[25].id).expect("other id");
+    s.forget(ring[24].id).expect("other id");
+    assert_eq!(s.leaf_set_shortfall(), (1, 2));
+    // Five nodes with L = 16: the leaf set knows the whole ring.
+    let few: Vec<Node> = ring[..5].to_vec();
+    let mut t = state(Config::PAPER, few[0], &few);
+    t.forget(few[1].id).expect("other id");
+    assert_eq!(t.leaf_set_shortfall(), (0, 0));
+}
