@@ -3,7 +3,8 @@
 //!
 //! Groups `route/leaf`, `route/table`, `route/rare` and `route/uniform` (the key sets of
 //! [`KeySet`]); in each, `BenchmarkId::new(implementation, shape)` with implementations `kernel`,
-//! `floor`, `sorted_vec`, `btreemap` and `linear_scan`, and shapes like `b4-L16-N1e5`. One
+//! `floor`, `sorted_vec`, `btreemap` and `linear_scan`, and shapes like `b4-L16-N1e5`;
+//! `route/uniform` also has `harness`, the per-key loop and `black_box` alone. One
 //! iteration routes [`KEYS_PER_ITER`] keys from [`SAMPLES`] sample nodes of the network.
 
 use std::hint::black_box;
@@ -48,6 +49,9 @@ pub fn benchmarks(c: &mut Criterion) {
         for p in &prepared {
             if let Some((_, samples)) = p.sets.iter().find(|(s, _)| *s == set) {
                 bench_shape(&mut group, p.shape, samples);
+                if set == KeySet::Uniform {
+                    bench_harness(&mut group, p.shape, samples);
+                }
             }
         }
         group.finish();
@@ -122,6 +126,24 @@ fn bench_shape<M: criterion::measurement::Measurement>(
             for (x, keys) in v {
                 for k in *keys {
                     black_box(x.closest(black_box(*k)));
+                }
+            }
+        });
+    });
+}
+
+/// `harness`: the loop and the `black_box` on each key and answer alone, with no lookup. Every
+/// implementation above pays this per key; subtracting it gives the lookup's own cost.
+fn bench_harness<M: criterion::measurement::Measurement>(
+    group: &mut BenchmarkGroup<'_, M>,
+    shape: Shape,
+    samples: &[Sample],
+) {
+    group.bench_with_input(BenchmarkId::new("harness", shape), samples, |b, samples| {
+        b.iter(|| {
+            for s in samples {
+                for k in &s.keys {
+                    black_box(black_box(*k));
                 }
             }
         });

@@ -7,12 +7,16 @@
 //! * `state/build`: `from_ring` on networks of 10^3 to 10^6 nodes (b = 4, L = 16), and `learn_all`
 //!   (offering every node of the network one by one) where it is affordable (N = 10^3).
 //!
+//! * `state/join`: `NodeState::join`, assembling a joining node's state from the states of the
+//!   nodes on its join route (parameter: shape and route length).
+//! * `state/codec`: `encode` and `decode` of a full state (throughput in bytes).
+//!
 //! Mutating benchmarks clone the base state outside the timed routine (`iter_batched_ref`).
 
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
-use pastry_kernel::{Guid, NodeState};
+use pastry_kernel::{Guid, NodeState, Route};
 
 use crate::fixtures::{
     proximity, ring, sample_indices, state_of, thin, Handle, Node, Shape, SplitMix, SIZES,
@@ -93,6 +97,8 @@ pub fn benchmarks(c: &mut Criterion) {
         );
     });
     group.finish();
+
+    join_and_codec(c, &ring, shape, &full, &mut rng);
     drop(ring);
 
     let mut group = c.benchmark_group("state/build");
@@ -127,6 +133,53 @@ pub fn benchmarks(c: &mut Criterion) {
             );
         }
     }
+    group.finish();
+}
+
+/// `state/join` (assembling a joining node's state from the states on its join route) and
+/// `state/codec` (encoding and decoding a full state).
+fn join_and_codec(
+    c: &mut Criterion,
+    ring: &[Node],
+    shape: Shape,
+    full: &NodeState<Handle>,
+    rng: &mut SplitMix,
+) {
+    let config = shape.config();
+    // A new node X joins through a random node A: the route of the join message for key X, hop
+    // by hop through the hops' own states, ends at Z, the root of X.
+    let x = Node::new(rng.guid(), Handle::MAX);
+    let mut route = vec![state_of(ring, rng.below(ring.len()), config)];
+    while let Some(Route::Forward { to, .. }) = route.last().map(|s| s.route(x.id)) {
+        route.push(state_of(ring, to.handle as usize, config));
+    }
+    let hops: Vec<&NodeState<Handle>> = route.iter().collect();
+    let mut group = c.benchmark_group("state/join");
+    group.throughput(Throughput::Elements(1));
+    group.bench_with_input(
+        BenchmarkId::new("kernel", format!("{shape}-hops{}", hops.len())),
+        &hops,
+        |b, hops| {
+            b.iter(|| black_box(NodeState::join(config, black_box(x), hops, proximity)));
+        },
+    );
+    group.finish();
+
+    let len = full.encoded_len();
+    let mut buf = vec![0u8; len];
+    let mut group = c.benchmark_group("state/codec");
+    group.throughput(Throughput::Bytes(len as u64));
+    group.bench_function(BenchmarkId::new("encode", shape), |b| {
+        b.iter(|| black_box(black_box(full).encode(&mut buf)));
+    });
+    let bytes = {
+        let mut v = vec![0u8; len];
+        let _ = full.encode(&mut v);
+        v
+    };
+    group.bench_with_input(BenchmarkId::new("decode", shape), &bytes, |b, bytes| {
+        b.iter(|| black_box(NodeState::<Handle>::decode(black_box(bytes))));
+    });
     group.finish();
 }
 
@@ -194,6 +247,24 @@ mod tests {
             assert!(s.forget(n.id).unwrap().was_known());
         }
         assert_eq!(s.table().len(), full.table().len() - removed.len());
+    }
+
+    #[test]
+    fn codec_inputs_round_trip() {
+        let ring = ring(2_000, 6);
+        let full = state_of(
+            &ring,
+            5,
+            Shape {
+                b: 4,
+                leaf: 16,
+                n: 2_000,
+            }
+            .config(),
+        );
+        let mut buf = vec![0u8; full.encoded_len()];
+        assert_eq!(full.encode(&mut buf), Ok(buf.len()));
+        assert_eq!(NodeState::<Handle>::decode(&buf), Ok(full));
     }
 
     #[test]

@@ -251,6 +251,15 @@ fn targets(r: &Results) {
         ratio(sorted, kernel),
         met(sk.map(|x| x >= 3.0))
     );
+    if let Some(h) = r.get(g, "harness", p) {
+        let net = |v: Option<f64>| v.map(|v| v - h);
+        println!(
+            "| same, net of the per-key `harness` ({} ns): kernel / floor, sorted_vec / kernel | {} and {} | for reading only |",
+            ns(Some(h)),
+            ratio(net(kernel), net(floor)),
+            ratio(net(sorted), net(kernel))
+        );
+    }
     let a = r.get(g, "kernel", "b4-L16-N1e3");
     let b = r.get(g, "kernel", "b4-L16-N1e6");
     println!(
