@@ -16,6 +16,8 @@
 //! * [`Guid`], [`Config`], [`NodeRef`]: ids, run-time parameters b / L / |M|, node references.
 //! * [`LeafSet`], [`RoutingTable`], [`NeighborhoodSet`], [`NodeState`]: the routing state, each
 //!   with its invariants stated on the type and checked by `invariants()` in debug builds.
+//! * [`codec`]: a strict, versioned encoding of a state and of the leaf sets, table rows and
+//!   neighborhood sets that join and repair messages carry, into the caller's buffer.
 //!
 //! ```
 //! use pastry_kernel::{Config, Guid, NodeRef, NodeState, Route};
