@@ -45,14 +45,16 @@
 //! # Ok::<(), pastry_kernel::StateError>(())
 //! ```
 
-use crate::arith::{shl_len, Row};
+use alloc::vec::Vec;
+
+use crate::arith::{cw, in_arc, shl_len, Row};
 use crate::config::Config;
 use crate::error::StateError;
-use crate::leafset::LeafSet;
+use crate::leafset::{LeafSet, Sides};
 use crate::neighborhood::NeighborhoodSet;
 use crate::node::{NodeRef, Proximity};
 use crate::state::NodeState;
-use crate::table::RoutingTable;
+use crate::table::{Placement, RoutingTable};
 use crate::word::RingWord;
 
 /// The host's answer when asked for the proximity of a node it is about to be told of.
@@ -227,7 +229,20 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     }
 
     /// Merges the leaf set that the node `from` sent (leaf-set repair, or a join's leaf set):
-    /// offers `from` and every member of `their` leaf set.
+    /// offers `from` and every member of `their` leaf set to the routing table and the
+    /// neighborhood set, and to the side(s) of the leaf set where `from`'s view places it.
+    ///
+    /// **Sides.** When `their` knows the whole ring, every node is offered to both sides (as
+    /// [`NodeState::learn`] does). Otherwise `their` describes the arc from its farthest
+    /// predecessor to its farthest successor. If the local node lies on that arc, a node
+    /// clockwise of the local node on the arc goes to the successor side only and a node
+    /// counter-clockwise of it to the predecessor side only; if the local node is off the arc,
+    /// the whole arc goes to the side `from` is on (the nearer way round). So a side left short
+    /// by failures is never padded with nodes from the other side of the ring when the sender
+    /// could not supply enough nodes (for instance because it has not repaired its own leaf set
+    /// yet): the side stays short, [`NodeState::leaf_set_shortfall`] still reports it, and a
+    /// later merge fills it. When after the merge the two sides share a member (the known nodes
+    /// wrap around a small ring), every member is offered to both sides.
     ///
     /// # Errors
     /// The state is unchanged when
@@ -249,12 +264,82 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         if their.half() != self.config.leaf_set_half() {
             return Err(StateError::ConfigMismatch);
         }
-        let mut merged = self.offer(from, &mut proximity);
+        let mut merged = self.offer_sided(from, their, &mut proximity);
         for n in their.iter() {
-            merged.absorb(self.offer(n, &mut proximity));
+            merged.absorb(self.offer_sided(n, their, &mut proximity));
+        }
+        if self.leaf.knows_whole_ring() {
+            // The sides now share a member: the known nodes wrap around the ring, so each side
+            // is the L/2 nearest of all of them in its direction.
+            let members: Vec<NodeRef<H, W>> = self.leaf.iter().copied().collect();
+            for m in members {
+                // Members are never the local node.
+                let _ = self.leaf.insert(m);
+            }
         }
         self.invariants();
         Ok(merged)
+    }
+
+    /// The sides of the local leaf set where `their` leaf set's view places `id` (see
+    /// [`NodeState::merge_leaf_set`]).
+    fn sides_in_view_of(&self, their: &LeafSet<H, W>, id: W) -> Sides {
+        let both = Sides {
+            successor: true,
+            predecessor: true,
+        };
+        if their.knows_whole_ring() {
+            return both;
+        }
+        let (Some(pfar), Some(sfar)) = (their.farthest_predecessor(), their.farthest_successor())
+        else {
+            return both;
+        };
+        let own = self.own.id;
+        if in_arc(&pfar.id, &sfar.id, &own) {
+            Sides {
+                successor: in_arc(&own, &sfar.id, &id),
+                predecessor: in_arc(&pfar.id, &own, &id),
+            }
+        } else {
+            let f = their.own();
+            let clockwise = cw(&own, &f) < cw(&f, &own);
+            Sides {
+                successor: clockwise,
+                predecessor: !clockwise,
+            }
+        }
+    }
+
+    /// [`NodeState::offer`] with the leaf set restricted to the sides `their` view allows.
+    fn offer_sided<P: Probe>(
+        &mut self,
+        node: &NodeRef<H, W>,
+        their: &LeafSet<H, W>,
+        proximity: &mut impl FnMut(&NodeRef<H, W>) -> P,
+    ) -> Merged {
+        if node.id == self.own.id {
+            return Merged::default();
+        }
+        let Some(p) = proximity(node).figure() else {
+            return Merged {
+                refused: 1,
+                ..Merged::default()
+            };
+        };
+        let sides = self.sides_in_view_of(their, node.id);
+        // The local node was skipped above, so none of the inserts can refuse the node.
+        let leaf = self.leaf.insert_on(*node, sides).unwrap_or(false);
+        let table = matches!(
+            self.table.insert(*node, p),
+            Ok(Placement::Added(..) | Placement::Replaced(..))
+        );
+        let neighborhood = self.neighborhood.insert(*node, p).unwrap_or(false);
+        Merged {
+            offered: 1,
+            added: usize::from(leaf || table || neighborhood),
+            refused: 0,
+        }
     }
 
     /// Merges row `row` of the routing table that the node `from` sent (routing-table repair, or

@@ -310,6 +310,34 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         Ok(changed)
     }
 
+    /// Offers `node` to the chosen sides only, each keeping its L/2 nearest; the other side is
+    /// left alone. Returns whether the membership changed. Used when a merged leaf set places
+    /// the node on one side of the local node.
+    ///
+    /// # Errors
+    /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
+    pub(crate) fn insert_on(
+        &mut self,
+        node: NodeRef<H, W>,
+        sides: Sides,
+    ) -> Result<bool, StateError> {
+        if node.id == self.own {
+            return Err(StateError::OwnId);
+        }
+        let own = self.own;
+        let half = self.half();
+        let added_s =
+            sides.successor && insert_side(&mut self.successors, node, half, |id| cw(&own, &id));
+        let added_p = sides.predecessor
+            && insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
+        let changed = added_s || added_p;
+        if changed {
+            self.refresh_whole_ring();
+        }
+        self.invariants();
+        Ok(changed)
+    }
+
     /// Removes the node `id` from both sides; returns the sides it was on (all false if it was
     /// not a member).
     pub fn remove(&mut self, id: W) -> Sides {
