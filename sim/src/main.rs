@@ -265,6 +265,12 @@ fn hops(a: &SizesArgs) -> Result<(), Failure> {
     }
     for r in &results {
         println!("N = {}: {}", r.nodes, r.stats.correctness_line());
+        if let Some(c) = r.join_cost_per_node {
+            println!(
+                "N = {}: per join, {:.2} hops of the join message, {:.1} states or rows requested, {:.0} candidates probed, {:.1} nodes told",
+                r.nodes, c.route_hops, c.state_requests, c.probes, c.told
+            );
+        }
     }
     if let Some(r) = results.last() {
         println!();
@@ -403,6 +409,10 @@ fn failure(a: &FailureArgs) -> Result<(), Failure> {
     println!(
         "table repair: {} failed entries noticed, {} rows and {} neighborhood sets requested, {} dead hints, {} candidates probed",
         c.failures_noticed, c.row_requests, c.neighborhood_requests, c.dead_asks, c.probes
+    );
+    println!(
+        "table rows requested per failed node: {:.1}",
+        c.row_requests as f64 / r.failed.max(1) as f64
     );
     println!(
         "repair requests per failed node: {:.1} for routing tables and neighborhood sets, {:.1} with leaf sets (paper: {:.0} remote calls)",
