@@ -6,8 +6,9 @@
 //! for proptest), runs the kernel on it and **panics with a message naming the broken law** when
 //! the kernel disagrees with a reference. The references here are deliberately slow and obvious:
 //!
-//! * [`reference`](mod@reference): DESIGN.md's digit, shl, cw, dist, closer, covered and root, written bit by bit
-//!   or by brute force with plain integer arithmetic, independent of [`crate::arith`];
+//! * [`reference`](mod@reference): DESIGN.md's digit, shl, cw, dist, closer, covered and root,
+//!   written bit by bit or by brute force with plain integer arithmetic, independent of
+//!   [`crate::arith`];
 //! * [`paper_route`]: route(k) transcribed line by line from Table 1 of the Pastry paper, the
 //!   lines quoted in comments, made total and deterministic exactly as DESIGN.md says;
 //! * [`laws`]: the algebraic laws of the ring and prefix arithmetic, one function per law;
@@ -19,6 +20,22 @@
 //!
 //! Everything is generic over [`RingWord`], so the same property runs on [`Guid`] and on `u8` or
 //! `u16` rings, where small id spaces make collisions, ties and whole-ring leaf sets common.
+//!
+//! | property | input | what it holds the kernel to |
+//! |---|---|---|
+//! | [`check_arith`] | [`ArithInput`] | [`laws`] and the reference, on every word width |
+//! | [`check_route`] | [`RouteInput`] | [`check_route_at`]: route = [`paper_route`], covered root, progress, Deliver rules, replica set |
+//! | [`check_leaf_set_ops`] | [`LeafSetInput`] | leaf-set model, true leaf set, covers/root |
+//! | [`check_table_ops`] | [`TableInput`] | table model, placements, slot correctness |
+//! | [`check_neighborhood_ops`] | [`NeighborhoodInput`] | neighborhood model, the nearest by proximity kept |
+//! | [`check_state_ops`] | [`StateOpsInput`] | all three models, own-id rejections, routes |
+//! | [`check_network`] | [`NetworkInput`] | routes end at the brute-force root within BITS/b + 1 hops |
+//! | [`check_config_new`] | [`ConfigInput`] | `Config::new` accepts exactly DESIGN's ranges |
+//! | [`check_guid_parse`] | `&str` | typed parse errors, lowercase round trip |
+//!
+//! A fuzz target is the property applied to its input, e.g. for a 16-bit ring
+//! `fuzz_target!(|input: RouteInput<u16>| check_route(&input));`. Each input type is generic
+//! over the id word with [`Guid`] as the default.
 //!
 //! ```
 //! use pastry_kernel::fuzzing::{check_route, RouteInput};
