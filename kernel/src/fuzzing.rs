@@ -1164,6 +1164,13 @@ pub fn check_leaf_set_ops<W: RingWord>(input: &LeafSetInput<W>) {
         model.compare(&leaf);
         if !removed_any {
             check_true_leaf_set(&leaf, &live);
+            // DESIGN.md's literal reading ("a side is not full, or the two sides share a
+            // member") agrees with the one LeafSet documents while nothing has been removed.
+            let (succ, pred) = (leaf.successors(), leaf.predecessors());
+            let literal = succ.len() < half
+                || pred.len() < half
+                || pred.iter().any(|p| succ.iter().any(|q| q.id == p.id));
+            assert_eq!(leaf.knows_whole_ring(), literal, "whole-ring readings differ");
         }
         for &k in input.keys.iter().chain(live.iter().take(4)) {
             check_leaf_cover_and_root(&leaf, k);
