@@ -114,6 +114,21 @@ proptest! {
     }
 }
 
+proptest! {
+    // 256 keys per case.
+    #![proptest_config(common::seeded(32, "proptest-regressions/route.txt"))]
+
+    /// Every key of an 8-bit ring, at a state that learned and forgot nodes: every route
+    /// property holds for all 256 keys.
+    #[test]
+    fn route_properties_for_every_key_on_u8_ring(input in inputs::route::<u8>(40)) {
+        let state = pastry_kernel::fuzzing::build_state(&input);
+        for key in 0..=u8::MAX {
+            pastry_kernel::fuzzing::check_route_at(&state, key);
+        }
+    }
+}
+
 /// A hand-checked example of each step on a 16-bit ring with b = 4, L = 2.
 #[test]
 fn route_steps_by_example() {
