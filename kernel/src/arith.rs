@@ -151,7 +151,8 @@ pub fn closer<W: Word>(k: &W, x: &W, y: &W) -> W::Bool {
 }
 
 /// **digit(a, r)**: digit number `r` of `a` (digit 0 is the most significant), as a word in
-/// `[0, 2^b)`. Rows at or past `BITS / b` give 0.
+/// `[0, 2^b)`. Meant for rows below `BITS / b` ([`digit_at`] checks that bound); a row at or
+/// past it gives 0 as long as `row · b` does not wrap around 2^BITS.
 #[inline(always)]
 pub fn digit<W: Word>(a: &W, row: &W, b: DigitWidth) -> W {
     let offset = row.shl_by(&W::constant(u128::from(b.log2())));
