@@ -228,21 +228,10 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         Ok(merged)
     }
 
-    /// Merges the leaf set that the node `from` sent (leaf-set repair, or a join's leaf set):
-    /// offers `from` and every member of `their` leaf set to the routing table and the
-    /// neighborhood set, and to the side(s) of the leaf set where `from`'s view places it.
-    ///
-    /// **Sides.** When `their` knows the whole ring, every node is offered to both sides (as
-    /// [`NodeState::learn`] does). Otherwise `their` describes the arc from its farthest
-    /// predecessor to its farthest successor. If the local node lies on that arc, a node
-    /// clockwise of the local node on the arc goes to the successor side only and a node
-    /// counter-clockwise of it to the predecessor side only; if the local node is off the arc,
-    /// the whole arc goes to the side `from` is on (the nearer way round). So a side left short
-    /// by failures is never padded with nodes from the other side of the ring when the sender
-    /// could not supply enough nodes (for instance because it has not repaired its own leaf set
-    /// yet): the side stays short, [`NodeState::leaf_set_shortfall`] still reports it, and a
-    /// later merge fills it. When after the merge the two sides share a member (the known nodes
-    /// wrap around a small ring), every member is offered to both sides.
+    /// Merges the leaf set that the node `from` sent (a join's leaf set, a periodic exchange):
+    /// offers `from` and every member of `their` leaf set, each through [`NodeState::learn`]
+    /// at the host's figure, like every merge here. For refilling a side that failures left
+    /// short, [`NodeState::repair_leaf_set`] is the safer call.
     ///
     /// # Errors
     /// The state is unchanged when
@@ -255,15 +244,48 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         their: &LeafSet<H, W>,
         mut proximity: impl FnMut(&NodeRef<H, W>) -> P,
     ) -> Result<Merged, StateError> {
-        if from.id == self.own.id {
-            return Err(StateError::OwnId);
+        self.check_leaf_set_from(from, their)?;
+        let mut merged = self.offer(from, &mut proximity);
+        for n in their.iter() {
+            merged.absorb(self.offer(n, &mut proximity));
         }
-        if their.own() != from.id {
-            return Err(StateError::WrongOwner);
-        }
-        if their.half() != self.config.leaf_set_half() {
-            return Err(StateError::ConfigMismatch);
-        }
+        self.invariants();
+        Ok(merged)
+    }
+
+    /// Leaf-set repair: merges the leaf set that the node `from` sent in answer to a repair
+    /// request ([`RepairHint::LeafSet`](crate::RepairHint::LeafSet)). Every node goes to the
+    /// routing table and the neighborhood set as in [`NodeState::merge_leaf_set`], but to the
+    /// leaf set only on the side(s) where `from`'s view places it:
+    ///
+    /// * when `their` knows the whole ring, both sides (as [`NodeState::learn`] does);
+    /// * otherwise `their` describes the arc from its farthest predecessor to its farthest
+    ///   successor. If the local node lies on that arc, a node clockwise of the local node on
+    ///   the arc goes to the successor side only and a node counter-clockwise of it to the
+    ///   predecessor side only; if the local node is off the arc, the whole arc goes to the side
+    ///   `from` is on (the nearer way round);
+    /// * when after the merge the two sides share a member (the known nodes wrap around a small
+    ///   ring), every member is offered to both sides.
+    ///
+    /// **Why.** A leaf-set side only ever holds the L/2 nearest known nodes in its direction, so
+    /// a side that failures left short takes *any* node offered to it, even one from the far
+    /// side of the ring. When the asked node could not supply enough nodes beyond itself (it had
+    /// not repaired its own leaf set yet), plain merging pads the short side with the local
+    /// node's own predecessors: the side looks full, [`NodeState::leaf_set_shortfall`] reports
+    /// nothing, and the two sides may even share a member and claim the whole ring. With this
+    /// call the side stays short until a later answer fills it, so repeating the requests while
+    /// [`NodeState::leaf_set_shortfall`] reports a gap converges to the true leaf set (the
+    /// model test `model_join_learn_forget_merge_keeps_leaf_sets_true`, pull-only mode).
+    ///
+    /// # Errors
+    /// As [`NodeState::merge_leaf_set`]; the state is unchanged.
+    pub fn repair_leaf_set<P: Probe>(
+        &mut self,
+        from: &NodeRef<H, W>,
+        their: &LeafSet<H, W>,
+        mut proximity: impl FnMut(&NodeRef<H, W>) -> P,
+    ) -> Result<Merged, StateError> {
+        self.check_leaf_set_from(from, their)?;
         let mut merged = self.offer_sided(from, their, &mut proximity);
         for n in their.iter() {
             merged.absorb(self.offer_sided(n, their, &mut proximity));
@@ -281,8 +303,26 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         Ok(merged)
     }
 
+    /// The checks of [`NodeState::merge_leaf_set`] and [`NodeState::repair_leaf_set`].
+    fn check_leaf_set_from(
+        &self,
+        from: &NodeRef<H, W>,
+        their: &LeafSet<H, W>,
+    ) -> Result<(), StateError> {
+        if from.id == self.own.id {
+            return Err(StateError::OwnId);
+        }
+        if their.own() != from.id {
+            return Err(StateError::WrongOwner);
+        }
+        if their.half() != self.config.leaf_set_half() {
+            return Err(StateError::ConfigMismatch);
+        }
+        Ok(())
+    }
+
     /// The sides of the local leaf set where `their` leaf set's view places `id` (see
-    /// [`NodeState::merge_leaf_set`]).
+    /// [`NodeState::repair_leaf_set`]).
     fn sides_in_view_of(&self, their: &LeafSet<H, W>, id: W) -> Sides {
         let both = Sides {
             successor: true,

@@ -6,7 +6,7 @@
 //!
 //! * **leaf-set hole** on one side: the members of that side, farthest first (then the other
 //!   side, nearest first, for a side left empty). The host asks the first live one for its leaf
-//!   set and merges it with [`NodeState::merge_leaf_set`]; its members beyond ours refill the
+//!   set and merges it with [`NodeState::repair_leaf_set`]; its members beyond ours refill the
 //!   side. Repeated for each hole, this makes a leaf set whole
 //!   again after up to L/2 − 1 adjacent failures on one side;
 //! * **routing-table hole** R\[r\]\[c\]: the other entries of row r, then the entries of row
@@ -32,7 +32,7 @@
 //! assert_eq!(first, Some(RepairHint::LeafSet { ask: ring[8], side: Side::Successor }));
 //! let eight = full(8);
 //! let live = |n: &NodeRef<usize, u16>| (n.handle != 1).then_some(1);
-//! me.merge_leaf_set(&ring[8], eight.leaf_set(), live)?;
+//! me.repair_leaf_set(&ring[8], eight.leaf_set(), live)?;
 //! let succ: Vec<usize> = me.leaf_set().successors().iter().map(|n| n.handle).collect();
 //! assert_eq!(succ, [2, 3, 4, 5, 6, 7, 8, 9]);
 //! # Ok::<(), pastry_kernel::StateError>(())
@@ -56,7 +56,7 @@ pub enum Side {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RepairHint<H, W> {
     /// Ask `ask` for its leaf set, to refill a hole on `side`
-    /// ([`NodeState::merge_leaf_set`]).
+    /// ([`NodeState::repair_leaf_set`]).
     LeafSet {
         /// The node to ask: a member of that side, farthest first.
         ask: NodeRef<H, W>,

@@ -270,6 +270,18 @@ fn rejected_merges_leave_the_state_unchanged() {
         Err(StateError::WrongOwner)
     );
     assert_eq!(
+        s.repair_leaf_set(&ring[0], states[1].leaf_set(), prox(0)),
+        Err(StateError::OwnId)
+    );
+    assert_eq!(
+        s.repair_leaf_set(&ring[2], states[1].leaf_set(), prox(0)),
+        Err(StateError::WrongOwner)
+    );
+    assert_eq!(
+        s.repair_leaf_set(&ring[1], alien.leaf_set(), prox(0)),
+        Err(StateError::ConfigMismatch)
+    );
+    assert_eq!(
         s.merge_row(&ring[2], states[1].table(), Row(0), prox(0)),
         Err(StateError::WrongOwner)
     );

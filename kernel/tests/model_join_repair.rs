@@ -311,7 +311,7 @@ impl<W: RingWord> Net<W> {
             let here = pos[a];
             let (me, them) = pair(&mut self.states, a, ask.handle);
             let merged = me
-                .merge_leaf_set(&ask, them.leaf_set(), |n: &NodeRef<usize, W>| {
+                .repair_leaf_set(&ask, them.leaf_set(), |n: &NodeRef<usize, W>| {
                     live[n.handle].then(|| distance(pos[n.handle], here))
                 })
                 .expect("their own leaf set");
@@ -396,7 +396,7 @@ impl<W: RingWord> Net<W> {
                 let here = pos[m];
                 let (them, me) = pair(&mut self.states, m, u);
                 let before = them.leaf_set().clone();
-                them.merge_leaf_set(&from, me.leaf_set(), |n: &NodeRef<usize, W>| {
+                them.repair_leaf_set(&from, me.leaf_set(), |n: &NodeRef<usize, W>| {
                     live[n.handle].then(|| distance(pos[n.handle], here))
                 })
                 .expect("their own leaf set");

@@ -82,7 +82,7 @@ proptest! {
                     continue;
                 }
                 let theirs = state(config, ask, &live);
-                s.merge_leaf_set(&ask, theirs.leaf_set(), |m: &Node| {
+                s.repair_leaf_set(&ask, theirs.leaf_set(), |m: &Node| {
                     (!dead.contains(&m.handle)).then_some(1u32)
                 }).expect("their own leaf set");
                 answered.insert(side);
