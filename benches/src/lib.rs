@@ -9,7 +9,9 @@
 //! * [`route`]: `NodeState::route` against `linear_scan`, `sorted_vec`, `btreemap` and `floor`
 //!   ([`baselines`]) on node states of networks of 10^3 to 10^6 nodes.
 //! * [`arith`]: the generic ring and prefix arithmetic against plain `u128` code.
-//! * [`state`]: learn, forget and building a node state.
+//! * [`state`]: learn, forget, building a node state, join assembly and the codec.
+//! * `peers` (feature `peers`, off by default): discv5's and libp2p-kad's closest-node lookups
+//!   on the same network and keys.
 //!
 //! Run everything: `cargo bench -p pastry-benches`; every benchmark once (CI):
 //! `cargo bench -p pastry-benches -- --test`. `benches/report.sh` runs the suite and prints the
@@ -25,6 +27,8 @@ use criterion::Criterion;
 pub mod arith;
 pub mod baselines;
 pub mod fixtures;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod route;
 pub mod state;
 
@@ -42,5 +46,7 @@ pub fn criterion() -> Criterion {
 pub fn benchmarks(c: &mut Criterion) {
     arith::benchmarks(c);
     route::benchmarks(c);
+    #[cfg(feature = "peers")]
+    peers::benchmarks(c);
     state::benchmarks(c);
 }
