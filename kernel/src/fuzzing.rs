@@ -1170,7 +1170,11 @@ pub fn check_leaf_set_ops<W: RingWord>(input: &LeafSetInput<W>) {
             let literal = succ.len() < half
                 || pred.len() < half
                 || pred.iter().any(|p| succ.iter().any(|q| q.id == p.id));
-            assert_eq!(leaf.knows_whole_ring(), literal, "whole-ring readings differ");
+            assert_eq!(
+                leaf.knows_whole_ring(),
+                literal,
+                "whole-ring readings differ"
+            );
         }
         for &k in input.keys.iter().chain(live.iter().take(4)) {
             check_leaf_cover_and_root(&leaf, k);
