@@ -295,7 +295,9 @@ fn other_groups(r: &Results) {
     if groups.is_empty() {
         return;
     }
-    println!("\n#### Other groups (ns per element, median)\n");
+    println!(
+        "\n#### Other groups (ns per element, median; per state for `state/codec`, whose throughput is in bytes)\n"
+    );
     println!("| group | implementation | parameter | ns |");
     println!("|---|---|---|---|");
     for g in groups {
