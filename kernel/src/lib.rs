@@ -68,6 +68,8 @@ mod repair;
 mod state;
 #[cfg(feature = "proptest")]
 pub mod strategies;
+#[cfg(feature = "std")]
+pub mod sync;
 mod table;
 pub mod word;
 
