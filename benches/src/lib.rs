@@ -12,6 +12,7 @@
 //! * [`state`]: learn, forget, building a node state, join assembly and the codec.
 //! * `peers` (feature `peers`, off by default): discv5's and libp2p-kad's closest-node lookups
 //!   on the same network and keys.
+//! * [`sync`]: `route` through the shared state of `pastry_kernel::sync` against a plain state.
 //!
 //! Run everything: `cargo bench -p pastry-benches`; every benchmark once (CI):
 //! `cargo bench -p pastry-benches -- --test`. `benches/report.sh` runs the suite and prints the
@@ -31,6 +32,7 @@ pub mod fixtures;
 pub mod peers;
 pub mod route;
 pub mod state;
+pub mod sync;
 
 /// The suite's criterion configuration, sized for a 2-core machine: short warm-up and
 /// measurement so the whole suite runs in a few minutes. Command-line options still apply.
@@ -49,4 +51,5 @@ pub fn benchmarks(c: &mut Criterion) {
     #[cfg(feature = "peers")]
     peers::benchmarks(c);
     state::benchmarks(c);
+    sync::benchmarks(c);
 }
