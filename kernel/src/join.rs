@@ -260,7 +260,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     ///
     /// * when `their` knows the whole ring, both sides (as [`NodeState::learn`] does);
     /// * otherwise `their` describes the arc from its farthest predecessor to its farthest
-    ///   successor. If the local node lies on that arc, a node clockwise of the local node on
+    ///   successor (or to `from` itself for an empty side). If the local node lies on that arc, a node clockwise of the local node on
     ///   the arc goes to the successor side only and a node counter-clockwise of it to the
     ///   predecessor side only; if the local node is off the arc, the whole arc goes to the side
     ///   `from` is on (the nearer way round);
@@ -324,22 +324,20 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     /// The sides of the local leaf set where `their` leaf set's view places `id` (see
     /// [`NodeState::repair_leaf_set`]).
     fn sides_in_view_of(&self, their: &LeafSet<H, W>, id: W) -> Sides {
-        let both = Sides {
-            successor: true,
-            predecessor: true,
-        };
         if their.knows_whole_ring() {
-            return both;
+            return Sides {
+                successor: true,
+                predecessor: true,
+            };
         }
-        let (Some(pfar), Some(sfar)) = (their.farthest_predecessor(), their.farthest_successor())
-        else {
-            return both;
-        };
+        // The arc their leaf set covers; an empty side ends the arc at its owner.
+        let pfar = their.farthest_predecessor().map_or(their.own(), |n| n.id);
+        let sfar = their.farthest_successor().map_or(their.own(), |n| n.id);
         let own = self.own.id;
-        if in_arc(&pfar.id, &sfar.id, &own) {
+        if in_arc(&pfar, &sfar, &own) {
             Sides {
-                successor: in_arc(&own, &sfar.id, &id),
-                predecessor: in_arc(&pfar.id, &own, &id),
+                successor: in_arc(&own, &sfar, &id),
+                predecessor: in_arc(&pfar, &own, &id),
             }
         } else {
             let f = their.own();

@@ -204,3 +204,59 @@ fn leaf_set_shortfall_counts_holes_but_not_a_small_ring() {
     t.forget(few[1].id).expect("other id");
     assert_eq!(t.leaf_set_shortfall(), (0, 0));
 }
+
+#[test]
+fn repair_leaf_set_never_pads_a_short_side_from_the_far_side() {
+    // Nodes 31..=37 (seven, L/2 − 1) fail; node 30 keeps one successor, 38. Node 38 answers
+    // half repaired: its predecessors are 30, 29, ..., 23 again, but it has just forgotten
+    // its own eight successors 39..=46 (failed too) and can offer nothing beyond itself.
+    let ring: Vec<Node> = (0..60).map(|i| NodeRef::new(i as u16 * 1000, i)).collect();
+    let dead = |h: usize| (31..=37).contains(&h) || (39..=46).contains(&h);
+    let mut me = state(Config::PAPER, ring[30], &ring);
+    for h in (31..=37).chain(39..=46) {
+        me.forget(ring[h].id).expect("other id");
+    }
+    let without_first_run: Vec<Node> = ring
+        .iter()
+        .filter(|m| !(31..=37).contains(&m.handle))
+        .copied()
+        .collect();
+    let mut them = state(Config::PAPER, ring[38], &without_first_run);
+    for m in &ring[39..=46] {
+        them.forget(m.id).expect("other id");
+    }
+    let live = |m: &Node| (!dead(m.handle)).then_some(1u32);
+    assert_eq!(me.leaf_set_shortfall(), (7, 0));
+
+    // Plain merging pads the successor side with the local node's own predecessors: the side
+    // looks full and the two sides share members, a false claim to know the whole ring.
+    let mut plain = me.clone();
+    plain
+        .merge_leaf_set(&ring[38], them.leaf_set(), live)
+        .expect("their own leaf set");
+    assert_eq!(plain.leaf_set_shortfall(), (0, 0));
+    assert!(plain.leaf_set().knows_whole_ring());
+
+    // Repair keeps each node on the side the sender's view gives it: still short, still asking.
+    let mut repaired = me.clone();
+    repaired
+        .repair_leaf_set(&ring[38], them.leaf_set(), live)
+        .expect("their own leaf set");
+    assert_eq!(repaired.leaf_set_shortfall(), (7, 0));
+    assert!(!repaired.leaf_set().knows_whole_ring());
+    assert_eq!(
+        repaired.leaf_set().predecessors(),
+        me.leaf_set().predecessors()
+    );
+
+    // Once 38 has repaired (it knows 47..=54 again), the next answer fills the side.
+    let live_ring: Vec<Node> = ring.iter().filter(|m| !dead(m.handle)).copied().collect();
+    let them = state(Config::PAPER, ring[38], &live_ring);
+    repaired
+        .repair_leaf_set(&ring[38], them.leaf_set(), live)
+        .expect("their own leaf set");
+    assert_eq!(
+        repaired.leaf_set(),
+        state(Config::PAPER, ring[30], &live_ring).leaf_set()
+    );
+}
