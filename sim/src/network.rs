@@ -494,8 +494,9 @@ impl Network {
     /// Node `h` has found that the node `dead` failed: it forgets it everywhere
     /// ([`NodeState::forget`]) and fills the holes from the kernel's repair hints, asking live
     /// nodes only (a dead hint costs a timeout and is forgotten in turn):
-    /// * a leaf-set side: the farthest members' leaf sets, merged until the side is full or
-    ///   nobody can add to it;
+    /// * a leaf-set side: the farthest members' leaf sets, merged with the kernel's
+    ///   `repair_leaf_set` (each node only on the side the sender's view places it) until the
+    ///   side is full or nobody can add to it;
     /// * with [`Repair::All`], the routing-table slot: row r of the other entries of row r, then
     ///   of row r + 1, until the slot is filled; and the neighborhood set from one live member.
     pub fn notice_failure(&mut self, h: Handle, dead: Guid, mode: Repair) -> RepairCost {
@@ -606,7 +607,7 @@ impl Network {
             }
             let probe = prober(nodes, alive, nodes[h as usize].at);
             let (mine, theirs) = two(states, h, ask.handle);
-            if let Ok(m) = mine.merge_leaf_set(&ask, theirs.leaf_set(), &probe) {
+            if let Ok(m) = mine.repair_leaf_set(&ask, theirs.leaf_set(), &probe) {
                 cost.leaf_set_requests += 1;
                 cost.merged(m);
             }

@@ -68,12 +68,16 @@ fn failure_experiment_delivers_at_the_live_root_once_leaf_sets_are_repaired() {
     assert!(r.before.mean_hops < (200f64).log(16.0) + 0.5);
 }
 
-/// The live successors of `h` in id order, brute force.
-fn true_successors(net: &Network, h: Handle, half: usize) -> Vec<Guid> {
+/// The `half` live successors and predecessors of `h`, nearest first, brute force.
+fn true_leaf_set(net: &Network, h: Handle, half: usize) -> (Vec<Guid>, Vec<Guid>) {
     let ids: Vec<Guid> = net.live_ids().map(|(g, _)| g).collect();
     let me = net.nodes()[h as usize].id;
     let at = ids.iter().position(|g| *g == me).unwrap();
-    (1..=half).map(|i| ids[(at + i) % ids.len()]).collect()
+    let n = ids.len();
+    (
+        (1..=half).map(|i| ids[(at + i) % n]).collect(),
+        (1..=half).map(|i| ids[(at + n - i) % n]).collect(),
+    )
 }
 
 #[test]
@@ -89,14 +93,14 @@ fn fewer_than_half_a_leaf_set_of_adjacent_failures_are_repaired_exactly() {
     }
     net.repair_leaf_sets();
     for &h in net.live_handles() {
-        let got: Vec<Guid> = net
-            .state(h)
-            .leaf_set()
-            .successors()
-            .iter()
-            .map(|n| n.id)
-            .collect();
-        assert_eq!(got, true_successors(&net, h, half), "leaf set of node {h}");
+        let leaf = net.state(h).leaf_set();
+        let succ: Vec<Guid> = leaf.successors().iter().map(|n| n.id).collect();
+        let pred: Vec<Guid> = leaf.predecessors().iter().map(|n| n.id).collect();
+        assert_eq!(
+            (succ, pred),
+            true_leaf_set(&net, h, half),
+            "leaf set of node {h}"
+        );
     }
     let mut r = experiment::rng(1, experiment::Stream::Lookups);
     let lookups = experiment::key_lookups(&net, 2000, &mut r);
