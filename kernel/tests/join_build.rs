@@ -51,7 +51,7 @@ fn config() -> impl Strategy<Value = Config> {
 fn setup() -> impl Strategy<Value = (Config, BTreeSet<u16>, u16, usize)> {
     (
         config(),
-        prop::collection::btree_set(any::<u16>(), 1..60),
+        prop::collection::btree_set(any::<u16>(), 1..150),
         any::<u16>(),
         any::<usize>(),
     )
@@ -59,7 +59,7 @@ fn setup() -> impl Strategy<Value = (Config, BTreeSet<u16>, u16, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Row r comes from the first route node N with shl(N, X) ≥ r: every entry of that row is
     /// offered, so X's slot for it is filled with a node at least as near.

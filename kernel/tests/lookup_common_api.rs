@@ -41,7 +41,7 @@ fn config() -> impl Strategy<Value = Config> {
 }
 
 fn ids() -> impl Strategy<Value = BTreeSet<u16>> {
-    prop::collection::btree_set(any::<u16>(), 1..50)
+    prop::collection::btree_set(any::<u16>(), 1..120)
 }
 
 /// A valid next hop of `key` at `s`: strictly closer in the leaf-set case, else progress.
@@ -56,7 +56,7 @@ fn is_valid_hop(s: &NodeState<usize, u16>, key: u16, to: &Node) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn next_hops_first_is_route_and_all_are_valid_distinct_and_ranked(

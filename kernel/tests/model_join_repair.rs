@@ -541,7 +541,7 @@ fn apply(net: &mut Net<u16>, op: &Op) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn model_join_learn_forget_merge_keeps_leaf_sets_true(
@@ -689,7 +689,7 @@ fn report(n: usize, lookups: usize, f: &Figures) {
 fn network_join_fail_repair_small() {
     // Small in a debug build, where every mutation re-checks the invariants.
     let (n, lookups) = if cfg!(debug_assertions) {
-        (64, 500)
+        (300, 2_000)
     } else {
         (1_000, 5_000)
     };

@@ -38,7 +38,7 @@ fn config() -> impl Strategy<Value = Config> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     /// After up to L/2 − 1 adjacent failures next to a node, asking the hints in order (skipping
     /// the dead) for their leaf sets makes the leaf set whole: equal to the true one among the
