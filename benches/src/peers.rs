@@ -23,6 +23,12 @@ use libp2p_kad::{Behaviour, KBucketKey};
 use crate::fixtures::{ring, samples, Handle, KeySet, Node, Shape, KEYS_PER_ITER};
 use crate::route::{KEY_SEED, RING_SEED};
 
+/// A discv5 table with the lookup keys routed through it.
+type Discv5Case = (KBucketsTable<Handle, Handle>, Vec<Key<Handle>>);
+
+/// A libp2p-kad behaviour with the lookup keys routed through it.
+type KadCase = (Behaviour<MemoryStore>, Vec<KBucketKey<Vec<u8>>>);
+
 /// A discv5 key holding a 128-bit id in its first 16 bytes.
 fn discv5_key(id: u128, handle: Handle) -> Key<Handle> {
     let mut hash = [0u8; 32];
@@ -78,11 +84,11 @@ pub fn benchmarks(c: &mut Criterion) {
     let samples = samples(&ring, shape, KeySet::Uniform, KEY_SEED);
     let offered = ring.len() - 1;
 
-    let mut discv5: Vec<(KBucketsTable<Handle, Handle>, Vec<Key<Handle>>)> = Vec::new();
-    let mut kad: Vec<(Behaviour<MemoryStore>, Vec<KBucketKey<Vec<u8>>>)> = Vec::new();
+    let mut discv5: Vec<Discv5Case> = Vec::new();
+    let mut kad: Vec<KadCase> = Vec::new();
     for s in &samples {
         let own = *s.state.own();
-        let mut table = discv5_table(own, &ring);
+        let table = discv5_table(own, &ring);
         let kept = table.iter_ref().count();
         let mut behaviour = libp2p_behaviour(own, &ring);
         let kept_kad: usize = behaviour.kbuckets().map(|b| b.num_entries()).sum();
@@ -92,7 +98,6 @@ pub fn benchmarks(c: &mut Criterion) {
             own.handle,
             crate::fixtures::entries(&s.state).len() - 1,
         );
-        let _ = &mut table;
         discv5.push((
             table,
             s.keys.iter().map(|k| discv5_key(k.get(), 0)).collect(),
