@@ -6,9 +6,9 @@
 //! The mutant (the writer announces a version before its slot holds it), which loom must reject:
 //! `RUSTFLAGS="--cfg loom --cfg loom_mutant" CARGO_TARGET_DIR=target/loom-mutant cargo test --release -p pastry-kernel --lib loom_mutant`
 //!
-//! Preemption bound: 3 (`PREEMPTIONS`), which covers every interleaving with at most three
-//! forced context switches; loom's own documentation finds 2–3 enough for most bugs, and the
-//! mutant is caught with one.
+//! Preemption bounds (loom's `preemption_bound`, the forced context switches per execution):
+//! 3 for two publishes, 2 for three publishes (3 there takes over 15 minutes on 2 cores), 1 for
+//! the mutant, which one switch between the writer's announce and its fill exposes.
 //!
 //! What each model checks, for every explored execution:
 //! * **linearizable snapshot**: every answer a reader gets (two routes and a replica set, all
@@ -30,7 +30,6 @@ use loom::thread;
 
 use super::{Change, Reader, Writer};
 use crate::{Config, Guid, NodeRef, NodeState, ReplicaSet, Route};
-
 
 /// The changes, one publish each; the second is a batch of two.
 fn changes() -> Vec<Vec<Change<u32>>> {
