@@ -22,7 +22,9 @@ use crate::word::RingWord;
 /// 3. `own` is on neither side;
 /// 4. inserting keeps the L/2 nearest of (side ∪ new node) on each side;
 /// 5. the cached "knows the whole ring" flag equals: both sides are empty, or some node is on
-///    both sides.
+///    both sides; the cached farthest ids equal the last member of each side (`own` for an empty
+///    side); the cached scan flag equals: the whole ring is known, or the successor arc reaches
+///    the farthest predecessor (the arcs overlap).
 ///
 /// **Knows the whole ring.** DESIGN.md says a leaf set knows the whole ring where a side is not
 /// full or the two sides share a member. For leaf sets built by insertion only, a non-full side
@@ -38,7 +40,14 @@ use crate::word::RingWord;
 pub struct LeafSet<H, W = Guid> {
     own: W,
     half: u8,
+    /// Cached from the sides after every change (invariant 5).
     whole_ring: bool,
+    /// Cached: the whole ring is known or the two arcs overlap, so a root needs a scan.
+    scan: bool,
+    /// Cached: the farthest successor's id, or `own` when there is none.
+    far_successor: W,
+    /// Cached: the farthest predecessor's id, or `own` when there is none.
+    far_predecessor: W,
     /// Nearest first: strictly increasing `cw(own, id)`.
     successors: Vec<NodeRef<H, W>>,
     /// Nearest first: strictly increasing `cw(id, own)`.
@@ -75,6 +84,9 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
             own,
             half: half as u8,
             whole_ring: true,
+            scan: true,
+            far_successor: own,
+            far_predecessor: own,
             successors: Vec::with_capacity(half),
             predecessors: Vec::with_capacity(half),
         };
@@ -96,10 +108,13 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
             own,
             half,
             whole_ring: true,
+            scan: true,
+            far_successor: own,
+            far_predecessor: own,
             successors,
             predecessors,
         };
-        set.refresh_whole_ring();
+        set.refresh_cache();
         set.invariants();
         set
     }
@@ -199,26 +214,12 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
 
     #[inline(always)]
     fn on_successor_arc(&self, key: W) -> bool {
-        self.successors
-            .last()
-            .is_some_and(|far| in_arc(&self.own, &far.id, &key))
+        in_arc(&self.own, &self.far_successor, &key)
     }
 
     #[inline(always)]
     fn on_predecessor_arc(&self, key: W) -> bool {
-        self.predecessors
-            .last()
-            .is_some_and(|far| in_arc(&far.id, &self.own, &key))
-    }
-
-    /// Whether the successor arc and the predecessor arc overlap (they meet somewhere on the far
-    /// side of the ring), in which case a key's nearest members may lie on either side.
-    #[inline(always)]
-    fn arcs_overlap(&self) -> bool {
-        match (self.successors.last(), self.predecessors.last()) {
-            (Some(s), Some(p)) => cw(&self.own, &s.id) >= cw(&self.own, &p.id),
-            _ => false,
-        }
+        in_arc(&self.far_predecessor, &self.own, &key)
     }
 
     /// The root of `key` among the members and the local node, when `key` is covered.
@@ -231,7 +232,7 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         if key == self.own {
             return LeafRoot::Own;
         }
-        if self.whole_ring || self.arcs_overlap() {
+        if self.scan {
             if !self.covers(key) {
                 return LeafRoot::NotCovered;
             }
@@ -304,7 +305,7 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         let added_p = insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
         let changed = added_s || added_p;
         if changed {
-            self.refresh_whole_ring();
+            self.refresh_cache();
         }
         self.invariants();
         Ok(changed)
@@ -332,7 +333,7 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
             && insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
         let changed = added_s || added_p;
         if changed {
-            self.refresh_whole_ring();
+            self.refresh_cache();
         }
         self.invariants();
         Ok(changed)
@@ -344,7 +345,7 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         let successor = remove_from(&mut self.successors, id);
         let predecessor = remove_from(&mut self.predecessors, id);
         if successor || predecessor {
-            self.refresh_whole_ring();
+            self.refresh_cache();
         }
         self.invariants();
         Sides {
@@ -353,8 +354,22 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         }
     }
 
-    fn refresh_whole_ring(&mut self) {
+    fn refresh_cache(&mut self) {
         self.whole_ring = self.compute_whole_ring();
+        self.far_successor = self.successors.last().map_or(self.own, |n| n.id);
+        self.far_predecessor = self.predecessors.last().map_or(self.own, |n| n.id);
+        self.scan = self.compute_scan();
+    }
+
+    /// Whether the successor arc and the predecessor arc overlap (they meet somewhere on the far
+    /// side of the ring) or the whole ring is known: then a key's nearest members may lie on
+    /// either side and the root is found by a scan.
+    fn compute_scan(&self) -> bool {
+        self.whole_ring
+            || match (self.successors.last(), self.predecessors.last()) {
+                (Some(s), Some(p)) => cw(&self.own, &s.id) >= cw(&self.own, &p.id),
+                _ => false,
+            }
     }
 
     fn compute_whole_ring(&self) -> bool {
@@ -402,6 +417,17 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
                 self.whole_ring,
                 self.compute_whole_ring(),
                 "stale whole-ring flag"
+            );
+            assert_eq!(self.scan, self.compute_scan(), "stale scan flag");
+            assert_eq!(
+                self.far_successor,
+                self.successors.last().map_or(own, |n| n.id),
+                "stale farthest successor"
+            );
+            assert_eq!(
+                self.far_predecessor,
+                self.predecessors.last().map_or(own, |n| n.id),
+                "stale farthest predecessor"
             );
         }
     }
