@@ -15,6 +15,24 @@ fn boxed<E: std::fmt::Display>(e: E) -> PlotError {
     e.to_string().into()
 }
 
+/// Draws the series legend at `at`, on a translucent white box with a black border.
+fn legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    at: SeriesLabelPosition,
+) -> Result<(), PlotError>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(boxed)
+}
+
 const MEASURED: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const PAPER: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 const REFERENCE: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
@@ -91,13 +109,7 @@ pub fn hops_vs_nodes(
                 .map_err(boxed)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
+    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
@@ -155,13 +167,7 @@ pub fn hop_distribution(dir: &Path, result: &SizeResult) -> Result<PathBuf, Plot
         .map_err(boxed)?
         .label("paper, figure 5")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PAPER.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
@@ -240,13 +246,7 @@ pub fn locality(dir: &Path, results: &[SizeResult]) -> Result<PathBuf, PlotError
             .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
             .map_err(boxed)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
@@ -318,13 +318,7 @@ pub fn failure(dir: &Path, r: &FailureResult) -> Result<PathBuf, PlotError> {
         .map_err(boxed)?
         .label("paper, figure 10")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], PAPER.filled()));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
+    legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
@@ -392,13 +386,7 @@ pub fn churn(dir: &Path, r: &ChurnResult) -> Result<PathBuf, PlotError> {
         .map_err(boxed)?
         .label("delivered at the live root (right axis)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PAPER));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.9))
-        .border_style(BLACK)
-        .draw()
-        .map_err(boxed)?;
+    legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
