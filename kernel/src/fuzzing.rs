@@ -1416,6 +1416,15 @@ struct NeighborhoodModel<W> {
 impl<W: RingWord> NeighborhoodModel<W> {
     fn insert(&mut self, node: NodeRef<u32, W>, proximity: Proximity) -> bool {
         let known = self.entries.iter().any(|e| e.node.id == node.id);
+        // Re-measured at the same figure: it keeps its place among equals.
+        if let Some(e) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.node.id == node.id && e.proximity == proximity)
+        {
+            e.node = node;
+            return false;
+        }
         self.entries.retain(|e| e.node.id != node.id);
         self.entries.push(Entry { node, proximity });
         self.entries.sort_by_key(|e| e.proximity);

@@ -84,8 +84,9 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
         self.entries.iter().find(|e| e.node.id == id)
     }
 
-    /// Offers `node` at `proximity`. A known node is re-measured (its handle and figure updated
-    /// and its position corrected). Returns whether the membership changed.
+    /// Offers `node` at `proximity`. A known node is re-measured: its handle and figure are
+    /// updated; at a new figure it moves behind the members with the same figure, at an
+    /// unchanged one it keeps its place. Returns whether the membership changed.
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the set is unchanged.
@@ -99,6 +100,13 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
         }
         let entry = Entry { node, proximity };
         if let Some(i) = self.entries.iter().position(|e| e.node.id == node.id) {
+            if let Some(known) = self.entries.get_mut(i) {
+                if known.proximity == proximity {
+                    // Same figure: the position stays right; only the handle may change.
+                    known.node = node;
+                    return Ok(false);
+                }
+            }
             self.entries.remove(i);
             let at = self.entries.partition_point(|e| e.proximity <= proximity);
             self.entries.insert(at, entry);
