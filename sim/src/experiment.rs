@@ -7,7 +7,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{log_base, random_guid, Node};
-use crate::network::{End, Handle, JoinCost, Network, Outcome, Repair, RepairCost};
+use crate::network::{End, Handle, JoinCost, JoinProtocol, Network, Outcome, Repair, RepairCost};
 use crate::paper;
 use crate::progress::Progress;
 
@@ -57,7 +57,10 @@ pub fn random_nodes(seed: u64, n: usize) -> Vec<Node> {
 pub enum Build {
     /// Nodes join one by one through the kernel's join protocol, each via the live node
     /// nearest to it ([`Network::join`]).
-    Join,
+    Join {
+        /// How much of the join protocol runs.
+        protocol: JoinProtocol,
+    },
     /// Every state from global knowledge ([`Network::oracle`]), offering this many candidates
     /// per routing-table slot.
     Oracle {
@@ -72,7 +75,7 @@ impl Build {
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
-            Build::Join => "join",
+            Build::Join { .. } => "join",
             Build::Oracle { .. } => "oracle",
         }
     }
@@ -110,8 +113,8 @@ impl Setup {
         let nodes = random_nodes(self.seed, n);
         let started = Instant::now();
         let (net, cost) = match self.build {
-            Build::Join => {
-                let (net, cost) = Network::by_join(self.config, nodes, &self.progress);
+            Build::Join { protocol } => {
+                let (net, cost) = Network::by_join(self.config, nodes, protocol, &self.progress);
                 (net, Some(cost))
             }
             Build::Oracle {
@@ -293,6 +296,8 @@ pub struct JoinCostMean {
     pub probes: f64,
     /// Nodes told of the new node.
     pub told: f64,
+    /// Candidates the told nodes probed while merging the new node's state.
+    pub announce_probes: f64,
 }
 
 impl JoinCostMean {
@@ -305,6 +310,7 @@ impl JoinCostMean {
             state_requests: total.state_requests as f64 / n,
             probes: total.probes as f64 / n,
             told: total.told as f64 / n,
+            announce_probes: total.announce_probes as f64 / n,
         }
     }
 }

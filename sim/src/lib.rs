@@ -22,4 +22,5 @@ pub mod network;
 pub mod paper;
 pub mod plot;
 pub mod progress;
+pub mod quality;
 pub mod trace;

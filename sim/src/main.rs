@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pastry_kernel::Config;
 use pastry_sim::experiment::{self, Build, Setup};
-use pastry_sim::network::{Network, Outcome};
+use pastry_sim::network::{JoinProtocol, Network, Outcome};
 use pastry_sim::progress::Progress;
 use pastry_sim::{paper, plot, trace};
 
@@ -21,8 +21,9 @@ Examples:
   # One million nodes from global knowledge, one million lookups
   pastry-sim hops --nodes 1000000 --build oracle --lookups 1000000
 
-  # Locality (figure 6), failures (figure 10), churn
+  # Locality (figure 6), routing-table quality (figure 7), failures (figure 10), churn
   pastry-sim locality --nodes 10000
+  pastry-sim quality --nodes 5000
   pastry-sim failure --nodes 5000
   pastry-sim churn --nodes 2000 --rounds 20
 
@@ -53,6 +54,11 @@ enum Command {
     /// without routing-table repair, and after repair; repair cost (paper figure 10).
     #[command(after_help = EXAMPLES)]
     Failure(FailureArgs),
+    /// Routing-table quality (paper figure 7): per row, the slots holding the proximity-best
+    /// live node of their range, another node, or none; for each variant of the join
+    /// protocol (or for the oracle build with --build oracle).
+    #[command(after_help = EXAMPLES)]
+    Quality(QualityArgs),
     /// Joins and silent failures at a given rate with repair running: the fraction of lookups
     /// delivered to the true root, and hops, round by round (beyond the paper).
     #[command(after_help = EXAMPLES)]
@@ -73,6 +79,12 @@ struct Common {
     /// computes every state from global knowledge (fast, for the largest sizes).
     #[arg(long, value_enum, default_value_t = BuildKind::Join)]
     build: BuildKind,
+    /// Join build: how much of the paper's join protocol runs. `full`: the state from the join
+    /// route, the second (locality) stage, and the new state sent to every node in it, which
+    /// merge it; `second-stage`: the nodes in the new state only learn of the new node;
+    /// `route-only`: no second stage either.
+    #[arg(long, value_enum, default_value_t = ProtocolKind::Full)]
+    join_protocol: ProtocolKind,
     /// Oracle build: candidates offered per routing-table slot (the nearest is kept). Default:
     /// 16 up to 200,000 nodes, 2 above.
     #[arg(long)]
@@ -137,6 +149,22 @@ struct FailureArgs {
 }
 
 #[derive(Args, Debug)]
+struct QualityArgs {
+    /// Network size (the paper's 5,000).
+    #[arg(short, long, default_value_t = 5_000)]
+    nodes: usize,
+    /// Rows measured, from row 0.
+    #[arg(long, default_value_t = 4)]
+    rows: u32,
+    /// Nodes whose tables are measured: every node up to this many, else an evenly spaced
+    /// sample of this size (each measured node is compared with every live node).
+    #[arg(long, default_value_t = 5_000)]
+    sample: usize,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug)]
 struct ChurnArgs {
     /// Network size at the start.
     #[arg(short, long, default_value_t = 2_000)]
@@ -173,12 +201,31 @@ enum BuildKind {
     Oracle,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ProtocolKind {
+    RouteOnly,
+    SecondStage,
+    Full,
+}
+
+impl From<ProtocolKind> for JoinProtocol {
+    fn from(k: ProtocolKind) -> JoinProtocol {
+        match k {
+            ProtocolKind::RouteOnly => JoinProtocol::RouteOnly,
+            ProtocolKind::SecondStage => JoinProtocol::SecondStage,
+            ProtocolKind::Full => JoinProtocol::Full,
+        }
+    }
+}
+
 type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 fn setup(c: &Common) -> Result<Setup, Failure> {
     let config = Config::new(c.digit_bits, c.leaf_set, c.neighborhood)?;
     let build = match c.build {
-        BuildKind::Join => Build::Join,
+        BuildKind::Join => Build::Join {
+            protocol: c.join_protocol.into(),
+        },
         BuildKind::Oracle => Build::Oracle {
             candidates_per_slot: c.candidates,
         },
@@ -267,8 +314,8 @@ fn hops(a: &SizesArgs) -> Result<(), Failure> {
         println!("N = {}: {}", r.nodes, r.stats.correctness_line());
         if let Some(c) = r.join_cost_per_node {
             println!(
-                "N = {}: per join, {:.2} hops of the join message, {:.1} states or rows requested, {:.0} candidates probed, {:.1} nodes told",
-                r.nodes, c.route_hops, c.state_requests, c.probes, c.told
+                "N = {}: per join, {:.2} hops of the join message, {:.1} states or rows requested, {:.0} candidates probed, {:.1} nodes sent the new state, {:.0} candidates probed by them",
+                r.nodes, c.route_hops, c.state_requests, c.probes, c.told, c.announce_probes
             );
         }
     }
@@ -430,6 +477,56 @@ fn failure(a: &FailureArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+fn quality(a: &QualityArgs) -> Result<(), Failure> {
+    let s = setup(&a.common)?;
+    header(
+        "quality",
+        &s,
+        &format!(
+            ", {} nodes, rows 0 to {}",
+            a.nodes,
+            a.rows.saturating_sub(1)
+        ),
+    );
+    let builds: Vec<(String, Setup)> = match s.build {
+        Build::Join { .. } => JoinProtocol::ALL
+            .iter()
+            .map(|&protocol| {
+                let build = Build::Join { protocol };
+                (format!("join, {}", protocol.name()), Setup { build, ..s })
+            })
+            .collect(),
+        Build::Oracle { .. } => vec![("oracle".to_owned(), s)],
+    };
+    println!();
+    println!(
+        "Routing-table quality per node (paper figure 7, full join at {} nodes: row 0 about {:.1} of 15 optimal, under {:.0} entry per row not optimal)",
+        paper::FIG7_NODES,
+        paper::FIG7_ROW0_OPTIMAL,
+        paper::FIG7_NON_OPTIMAL_MAX
+    );
+    let mut results = Vec::new();
+    for (name, setup) in builds {
+        let (net, _) = setup.network(a.nodes);
+        let q = pastry_sim::quality::table_quality(&net, a.rows, a.sample);
+        println!();
+        println!("{name} ({} of {} nodes measured)", q.measured, q.nodes);
+        println!(
+            "{:>4}  {:>8}  {:>11}  {:>6}  {:>8}",
+            "row", "optimal", "not optimal", "empty", "fillable"
+        );
+        for r in &q.rows {
+            println!(
+                "{:>4}  {:>8.3}  {:>11.3}  {:>6.3}  {:>8.3}",
+                r.row, r.optimal, r.non_optimal, r.empty, r.fillable
+            );
+        }
+        results.push(serde_json::json!({ "build": name, "quality": q }));
+    }
+    write_json(a.common.json.as_deref(), &results)?;
+    Ok(())
+}
+
 fn churn(a: &ChurnArgs) -> Result<(), Failure> {
     let s = setup(&a.common)?;
     header(
@@ -486,6 +583,7 @@ fn main() -> ExitCode {
         Command::Hops(a) => hops(a).map(|()| true),
         Command::Locality(a) => locality(a).map(|()| true),
         Command::Failure(a) => failure(a).map(|()| true),
+        Command::Quality(a) => quality(a).map(|()| true),
         Command::Churn(a) => churn(a).map(|()| true),
         Command::VerifyTrace(a) => verify(a),
     };

@@ -32,7 +32,10 @@ impl Point {
     /// The Euclidean distance to `other`.
     #[must_use]
     pub fn distance(self, other: Point) -> f64 {
-        (self.x - other.x).hypot(self.y - other.y)
+        // Coordinates lie in [0, 1000], so the plain formula neither overflows nor loses
+        // precision the way `hypot` guards against, and it is several times faster.
+        let (dx, dy) = (self.x - other.x, self.y - other.y);
+        (dx * dx + dy * dy).sqrt()
     }
 
     /// The proximity figure the kernel is given for `other`: the Euclidean distance scaled by

@@ -44,6 +44,45 @@ pub struct Network {
     live_list: Vec<Handle>,
     live_pos: Vec<u32>,
     grid: Grid,
+    protocol: JoinProtocol,
+}
+
+/// How much of the paper's join protocol (2.4) a join runs; figure 7 compares the routing
+/// tables such variants leave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum JoinProtocol {
+    /// The new state is what the nodes of the join route handed over; the nodes of the new
+    /// state learn of the new node.
+    RouteOnly,
+    /// As `RouteOnly`, plus the second, locality stage: each node of the new routing table
+    /// is asked for the row it shares with the new node, each neighborhood member for its
+    /// neighborhood set and the rows it shares; nearer nodes are merged in.
+    SecondStage,
+    /// The whole protocol: as `SecondStage`, and the new node sends its resulting state to
+    /// every node in it, which "in turn update their own state based on the information
+    /// received": each merges the new node and its state's members, nearer ones replacing
+    /// farther ones.
+    #[default]
+    Full,
+}
+
+impl JoinProtocol {
+    /// Every variant, from the least to the most complete.
+    pub const ALL: [JoinProtocol; 3] = [
+        JoinProtocol::RouteOnly,
+        JoinProtocol::SecondStage,
+        JoinProtocol::Full,
+    ];
+
+    /// A short name for tables.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            JoinProtocol::RouteOnly => "route only",
+            JoinProtocol::SecondStage => "+ second stage",
+            JoinProtocol::Full => "full (+ state sent)",
+        }
+    }
 }
 
 /// How a lookup ended.
@@ -150,6 +189,9 @@ pub struct JoinCost {
     pub probes: u64,
     /// Nodes told of the new node (the members of its state).
     pub told: u64,
+    /// Candidates the told nodes probed while merging the new node's state
+    /// ([`JoinProtocol::Full`]).
+    pub announce_probes: u64,
     /// Failures noticed and repaired on the way (under churn).
     pub repair: RepairCost,
 }
@@ -161,6 +203,7 @@ impl JoinCost {
         self.state_requests += other.state_requests;
         self.probes += other.probes;
         self.told += other.told;
+        self.announce_probes += other.announce_probes;
         self.repair.add(other.repair);
     }
 }
@@ -176,6 +219,24 @@ fn two(states: &mut [State], a: Handle, b: Handle) -> (&mut State, &State) {
         let (lo, hi) = states.split_at_mut(a);
         (&mut hi[0], &lo[b])
     }
+}
+
+/// Mutable references to `states[h]` for each handle of `sorted` (strictly increasing).
+///
+/// # Panics
+/// If `sorted` is not strictly increasing or a handle is out of range.
+fn disjoint_mut<'a>(states: &'a mut [State], sorted: &[Handle]) -> Vec<&'a mut State> {
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut rest = states;
+    let mut base = 0;
+    for &h in sorted {
+        let (_, tail) = rest.split_at_mut(h as usize - base);
+        let (first, tail) = tail.split_first_mut().expect("handle in range");
+        out.push(first);
+        rest = tail;
+        base = h as usize + 1;
+    }
+    out
 }
 
 /// The host's probe for node `me` at `at`: live nodes answer with their proximity figure, dead
@@ -258,8 +319,20 @@ impl Network {
             live: BTreeMap::new(),
             live_list: Vec::new(),
             live_pos: Vec::new(),
+            protocol: JoinProtocol::default(),
             grid: Grid::default(),
         }
+    }
+
+    /// The variant of the join protocol that joins run ([`Network::join`]).
+    #[must_use]
+    pub fn join_protocol(&self) -> JoinProtocol {
+        self.protocol
+    }
+
+    /// Sets the variant of the join protocol of later joins.
+    pub fn set_join_protocol(&mut self, protocol: JoinProtocol) {
+        self.protocol = protocol;
     }
 
     /// The routing parameters every node uses.
@@ -682,7 +755,10 @@ impl Network {
     ///    share (their row r, for a node in its row r, holds the corresponding entries) and
     ///    each neighborhood member for its neighborhood set and the rows it shares, merging
     ///    nearer nodes in ([`NodeState::merge_row`], [`NodeState::merge_neighborhood`]);
-    /// 4. every node of the new state learns of it.
+    ///    (skipped by [`JoinProtocol::RouteOnly`]);
+    /// 4. the new node sends its state to every node in it; each merges the new node and the
+    ///    state's members, probing them (with [`JoinProtocol::Full`], the default; the other
+    ///    variants only make them learn of the new node).
     ///
     /// Dead nodes met on the way are noticed and repaired. Returns the new handle and the cost.
     ///
@@ -701,7 +777,6 @@ impl Network {
                 o.path.unwrap_or_default()
             }
         };
-        let b = self.config.digit_width();
         let mut state = {
             let probe = prober(&self.nodes, &self.alive, node.at);
             let mut counted = |n: &Peer| {
@@ -712,38 +787,8 @@ impl Network {
             cost.state_requests += snapshots.len() as u64;
             NodeState::join(self.config, me, &snapshots, &mut counted)?
         };
-        // Second stage.
-        let rows: Vec<(Peer, Row)> = state.table().iter().map(|(r, _, e)| (e.node, r)).collect();
-        let neighbours: Vec<Peer> = state
-            .neighborhood()
-            .entries()
-            .iter()
-            .map(|e| e.node)
-            .collect();
-        {
-            let probe = prober(&self.nodes, &self.alive, node.at);
-            for (peer, row) in rows {
-                if !self.is_alive(peer.handle) {
-                    continue;
-                }
-                let m = state.merge_row(&peer, self.state(peer.handle).table(), row, &probe)?;
-                cost.state_requests += 1;
-                cost.probes += (m.offered + m.refused) as u64;
-            }
-            for peer in neighbours {
-                if !self.is_alive(peer.handle) {
-                    continue;
-                }
-                let theirs = self.state(peer.handle);
-                let m = state.merge_neighborhood(&peer, theirs.neighborhood(), &probe)?;
-                cost.probes += (m.offered + m.refused) as u64;
-                #[allow(clippy::cast_possible_truncation)] // rows < 128
-                for r in 0..=shl_len(peer.id, node.id, b).min(31) {
-                    let m = state.merge_row(&peer, theirs.table(), Row(r as u8), &probe)?;
-                    cost.probes += (m.offered + m.refused) as u64;
-                }
-                cost.state_requests += 1;
-            }
+        if self.protocol != JoinProtocol::RouteOnly {
+            self.second_stage(&mut state, node.at, &mut cost)?;
         }
         let told: Vec<Peer> = state.members().copied().collect();
         self.nodes.push(node);
@@ -751,24 +796,98 @@ impl Network {
         self.alive.push(false);
         self.live_pos.push(u32::MAX);
         self.mark_alive(x);
-        for peer in told {
-            if self.is_alive(peer.handle) {
-                let p = self.proximity(peer.handle, x);
+        let mut told: Vec<Handle> = told
+            .iter()
+            .map(|p| p.handle)
+            .filter(|&h| self.is_alive(h))
+            .collect();
+        told.sort_unstable();
+        told.dedup();
+        cost.told += told.len() as u64;
+        if self.protocol == JoinProtocol::Full {
+            // Each told node merges the new state on its own: independent, so in parallel.
+            let (nodes, alive) = (&self.nodes, &self.alive);
+            let (others, new) = self.states.split_at_mut(x as usize);
+            let new = &new[0];
+            cost.announce_probes += disjoint_mut(others, &told)
+                .into_par_iter()
+                .map(|peer| {
+                    let at = nodes[peer.own().handle as usize].at;
+                    // The peer is not the new node and has its config: the merge cannot fail.
+                    peer.merge_state(new, prober(nodes, alive, at))
+                        .map_or(0, |m| (m.offered + m.refused) as u64)
+                })
+                .sum::<u64>();
+        } else {
+            for h in told {
+                let p = self.proximity(h, x);
                 // The peer is not the new node, so learn cannot refuse it.
-                let _ = self.states[peer.handle as usize].learn(me, p);
-                cost.told += 1;
+                let _ = self.states[h as usize].learn(me, p);
             }
         }
         Ok((x, cost))
     }
 
-    /// Builds a network by joining `nodes` one by one ([`Network::join`]), in order.
+    /// The second, locality stage of a join for the new state `state` of a node at `at`
+    /// ([`JoinProtocol::SecondStage`]): each node of the routing table is asked for the row it
+    /// shares (their row r, for a node in the new node's row r, holds the corresponding
+    /// entries), each neighborhood member for its neighborhood set and the rows it shares;
+    /// nearer nodes are merged in.
+    fn second_stage(
+        &self,
+        state: &mut State,
+        at: Point,
+        cost: &mut JoinCost,
+    ) -> Result<(), StateError> {
+        let b = self.config.digit_width();
+        let own = state.own().id;
+        let probe = prober(&self.nodes, &self.alive, at);
+        let rows: Vec<(Peer, Row)> = state.table().iter().map(|(r, _, e)| (e.node, r)).collect();
+        let neighbours: Vec<Peer> = state
+            .neighborhood()
+            .entries()
+            .iter()
+            .map(|e| e.node)
+            .collect();
+        for (peer, row) in rows {
+            if !self.is_alive(peer.handle) {
+                continue;
+            }
+            let m = state.merge_row(&peer, self.state(peer.handle).table(), row, &probe)?;
+            cost.state_requests += 1;
+            cost.probes += (m.offered + m.refused) as u64;
+        }
+        for peer in neighbours {
+            if !self.is_alive(peer.handle) {
+                continue;
+            }
+            let theirs = self.state(peer.handle);
+            let m = state.merge_neighborhood(&peer, theirs.neighborhood(), &probe)?;
+            cost.probes += (m.offered + m.refused) as u64;
+            #[allow(clippy::cast_possible_truncation)] // rows < 128
+            for r in 0..=shl_len(peer.id, own, b).min(b.digits::<Guid>() - 1) {
+                let m = state.merge_row(&peer, theirs.table(), Row(r as u8), &probe)?;
+                cost.probes += (m.offered + m.refused) as u64;
+            }
+            cost.state_requests += 1;
+        }
+        Ok(())
+    }
+
+    /// Builds a network by joining `nodes` one by one ([`Network::join`]), in order, each join
+    /// running `protocol`.
     ///
     /// # Panics
     /// If two nodes share an id.
     #[must_use]
-    pub fn by_join(config: Config, nodes: Vec<Node>, progress: &Progress) -> (Network, JoinCost) {
+    pub fn by_join(
+        config: Config,
+        nodes: Vec<Node>,
+        protocol: JoinProtocol,
+        progress: &Progress,
+    ) -> (Network, JoinCost) {
         let mut net = Network::empty(config);
+        net.set_join_protocol(protocol);
         net.nodes.reserve(nodes.len());
         net.states.reserve(nodes.len());
         let mut total = JoinCost::default();

@@ -24,6 +24,16 @@ pub const FIG6_STRETCH_RANGE: (f64, f64) = (1.30, 1.36);
 /// Figure 6 at N = 100,000.
 pub const FIG6_STRETCH_100K: f64 = 1.333;
 
+/// Figure 7's network size: routing-table quality after 5,000 joins.
+pub const FIG7_NODES: usize = 5_000;
+
+/// Figure 7, full join with the second stage: optimal entries of row 0 (of 15).
+pub const FIG7_ROW0_OPTIMAL: f64 = 14.4;
+
+/// Figure 7, full join with the second stage: each row has fewer than this many entries that
+/// are not the proximity-best choice.
+pub const FIG7_NON_OPTIMAL_MAX: f64 = 1.0;
+
 /// Figure 10: average hops with 5,000 nodes before the failures, after 10% failed without
 /// routing-table repair, and with repair.
 pub const FIG10_HOPS: (f64, f64, f64) = (2.73, 2.96, 2.74);

@@ -3,7 +3,7 @@
 
 use pastry_kernel::{Config, Guid};
 use pastry_sim::experiment::{self, Build, Setup, Stats};
-use pastry_sim::network::{Handle, Network};
+use pastry_sim::network::{Handle, JoinProtocol, Network};
 use pastry_sim::progress::Progress;
 
 /// The oracle build keeps these debug-build tests fast; the join build is tested on its own.
@@ -21,7 +21,12 @@ fn setup(seed: u64, build: Build) -> Setup {
 }
 
 fn check_join_build(n: usize, lookups: usize) {
-    let run = || experiment::sizes_experiment(&setup(5, Build::Join), &[n], lookups, false).0;
+    let run = || {
+        let join = Build::Join {
+            protocol: JoinProtocol::Full,
+        };
+        experiment::sizes_experiment(&setup(5, join), &[n], lookups, false).0
+    };
     let (a, b) = (run(), run());
     assert_eq!(a, b, "same seed, same results");
     let r = &a[0];
