@@ -521,9 +521,17 @@ fn quality(a: &QualityArgs) -> Result<(), Failure> {
                 r.row, r.optimal, r.non_optimal, r.empty, r.fillable
             );
         }
-        results.push(serde_json::json!({ "build": name, "quality": q }));
+        results.push((name, q));
     }
-    write_json(a.common.json.as_deref(), &results)?;
+    let json: Vec<_> = results
+        .iter()
+        .map(|(name, q)| serde_json::json!({ "build": name, "quality": q }))
+        .collect();
+    write_json(a.common.json.as_deref(), &json)?;
+    if let Some(dir) = &a.common.plot {
+        std::fs::create_dir_all(dir)?;
+        plot::table_quality(dir, &results)?;
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use plotters::prelude::*;
 use crate::experiment::{ChurnResult, FailureResult, SizeResult};
 use crate::model::log_base;
 use crate::paper;
+use crate::quality::{RowQuality, TableQuality};
 
 /// A chart could not be drawn or written.
 pub type PlotError = Box<dyn std::error::Error + Send + Sync>;
@@ -387,6 +388,95 @@ pub fn churn(dir: &Path, r: &ChurnResult) -> Result<PathBuf, PlotError> {
         .label("delivered at the live root (right axis)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PAPER));
     legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// Where one layer of a stacked quality bar starts and ends.
+type Span = fn(&RowQuality) -> (f64, f64);
+
+/// Routing-table quality (figure 7): for each row, one stacked bar per measured network (in
+/// the order given), optimal entries at the bottom, then entries that are not the
+/// proximity-best, then empty slots that a live node could fill. Writes
+/// `dir/table_quality.svg` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn table_quality(
+    dir: &Path,
+    measured: &[(String, TableQuality)],
+) -> Result<PathBuf, PlotError> {
+    let file = dir.join("table_quality.svg");
+    let rows = measured
+        .iter()
+        .map(|(_, q)| q.rows.len())
+        .max()
+        .unwrap_or(0);
+    let bars = measured.len().max(1) as f64;
+    let width = 0.8 / bars;
+    let top = measured
+        .iter()
+        .flat_map(|(_, q)| q.rows.iter().map(|r| r.fillable))
+        .fold(15.0f64, f64::max);
+    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    root.fill(&WHITE).map_err(boxed)?;
+    let names: Vec<&str> = measured.iter().map(|(n, _)| n.as_str()).collect();
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            format!(
+                "Routing-table quality, {} nodes; bars per row: {}",
+                measured.first().map_or(0, |(_, q)| q.nodes),
+                names.join(" | ")
+            ),
+            ("sans-serif", 16),
+        )
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55)
+        .build_cartesian_2d(-0.5f64..(rows as f64 - 0.5), 0.0f64..top * 1.15)
+        .map_err(boxed)?;
+    chart
+        .configure_mesh()
+        .x_desc("routing-table row")
+        .y_desc("entries per node")
+        .x_labels(rows)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(boxed)?;
+    let layers: [(&str, RGBColor, Span); 3] = [
+        ("proximity-best entry", MEASURED, |r| (0.0, r.optimal)),
+        ("other entry", RGBColor(0xff, 0x7f, 0x0e), |r| {
+            (r.optimal, r.optimal + r.non_optimal)
+        }),
+        ("empty, fillable", REFERENCE, |r| {
+            (r.optimal + r.non_optimal, r.fillable)
+        }),
+    ];
+    for (label, colour, span) in layers {
+        chart
+            .draw_series(measured.iter().enumerate().flat_map(|(i, (_, q))| {
+                q.rows.iter().map(move |r| {
+                    let x = f64::from(r.row) - 0.4 + width * i as f64;
+                    let (lo, hi) = span(r);
+                    Rectangle::new([(x + 0.02, lo), (x + width - 0.02, hi)], colour.filled())
+                })
+            }))
+            .map_err(boxed)?
+            .label(label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], colour.filled()));
+    }
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![
+                (-0.45, paper::FIG7_ROW0_OPTIMAL),
+                (0.45, paper::FIG7_ROW0_OPTIMAL),
+            ],
+            PAPER.stroke_width(2),
+        )))
+        .map_err(boxed)?
+        .label("paper, figure 7: row 0 optimal")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], PAPER.stroke_width(2)));
+    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }
