@@ -8,6 +8,7 @@
 //! * [`network`]: every node's kernel state; messages move hop by hop by calling each node's
 //!   `route`, and every lookup's end is compared with the brute-force root among live nodes;
 //! * [`experiment`]: the experiments (hops, locality, failure, churn) and their statistics;
+//! * [`quality`]: routing-table quality against the proximity-best choice (figure 7);
 //! * [`paper`]: the paper's published figures, printed beside the measured ones;
 //! * [`trace`]: route traces and live-node lists, and an independent checker for them;
 //! * [`plot`]: SVG charts.

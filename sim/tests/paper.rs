@@ -6,7 +6,7 @@
 //! for itself before measuring, not fitted to the results.
 
 use pastry_kernel::{Config, DigitWidth};
-use pastry_sim::experiment::{self, Build, Setup};
+use pastry_sim::experiment::{self, Build, Setup, Stats};
 use pastry_sim::network::JoinProtocol;
 use pastry_sim::paper;
 use pastry_sim::progress::Progress;
@@ -20,6 +20,20 @@ fn setup(build: Build) -> Setup {
         build,
         progress: Progress::quiet(),
     }
+}
+
+/// Every lookup ended at the brute-force root, with no loop and no runaway.
+fn all_at_root(s: &Stats) {
+    assert_eq!(s.at_root, s.lookups, "{}", s.correctness_line());
+    assert_eq!((s.loops, s.runaways), (0, 0));
+}
+
+/// `measured` lies within `tolerance` of the paper's `expected`.
+fn near(what: &str, measured: f64, expected: f64, tolerance: f64) {
+    assert!(
+        (measured - expected).abs() <= tolerance,
+        "{what}: measured {measured}, paper {expected}, tolerance {tolerance}"
+    );
 }
 
 const JOIN: Build = Build::Join {
@@ -37,17 +51,12 @@ const ORACLE: Build = Build::Oracle {
 fn figures_4_and_5_at_100000_nodes_by_join_and_the_trace_verifies() {
     let (results, last) = experiment::sizes_experiment(&setup(JOIN), &[100_000], 200_000, true);
     let s = &results[0].stats;
-    assert_eq!(s.at_root, s.lookups, "{}", s.correctness_line());
-    assert_eq!((s.loops, s.runaways, s.over_hop_bound), (0, 0, 0));
-    let paper_mean = paper::fig4_hops(100_000).unwrap();
-    assert!(
-        (s.mean_hops - paper_mean).abs() <= 0.15,
-        "mean {} against {paper_mean}",
-        s.mean_hops
-    );
+    all_at_root(s);
+    assert_eq!(s.over_hop_bound, 0);
+    let fig4 = paper::fig4_hops(100_000).unwrap();
+    near("mean hops", s.mean_hops, fig4, 0.15);
     for (h, p) in paper::FIG5_DISTRIBUTION.iter().enumerate() {
-        let m = s.fraction(h);
-        assert!((m - p).abs() <= 0.03, "{h} hops: {m} against {p}");
+        near(&format!("fraction of {h} hops"), s.fraction(h), *p, 0.03);
     }
 
     let dir = std::env::temp_dir().join(format!("pastry-sim-paper-{}", std::process::id()));
@@ -68,12 +77,12 @@ fn figures_4_and_5_at_100000_nodes_by_join_and_the_trace_verifies() {
 fn figure_4_at_100000_nodes_by_oracle() {
     let (results, _) = experiment::sizes_experiment(&setup(ORACLE), &[100_000], 200_000, false);
     let s = &results[0].stats;
-    assert_eq!(s.at_root, s.lookups, "{}", s.correctness_line());
-    let paper_mean = paper::fig4_hops(100_000).unwrap();
-    assert!(
-        (s.mean_hops - paper_mean).abs() <= 0.05,
-        "mean {} against {paper_mean}",
-        s.mean_hops
+    all_at_root(s);
+    near(
+        "mean hops",
+        s.mean_hops,
+        paper::fig4_hops(100_000).unwrap(),
+        0.05,
     );
 }
 
@@ -85,7 +94,7 @@ fn figure_4_at_100000_nodes_by_oracle() {
 fn figure_6_stretch_at_10000_nodes() {
     let (results, _) = experiment::sizes_experiment(&setup(JOIN), &[10_000], 200_000, false);
     let s = &results[0].stats;
-    assert_eq!(s.at_root, s.lookups, "{}", s.correctness_line());
+    all_at_root(s);
     for stretch in [s.stretch_mean.unwrap(), s.stretch_total.unwrap()] {
         assert!((1.2..=1.5).contains(&stretch), "stretch {stretch}");
     }
@@ -127,16 +136,26 @@ fn figure_10_failures_at_5000_nodes() {
     let (r, _, _) =
         experiment::failure_experiment(&setup(JOIN), paper::FIG10_NODES, 0.1, 200_000, false);
     for s in [&r.before, &r.without_table_repair, &r.with_table_repair] {
-        assert_eq!(s.at_root, s.lookups, "{}", s.correctness_line());
-        assert_eq!((s.loops, s.runaways), (0, 0));
+        all_at_root(s);
     }
     let (_, after, repaired) = paper::FIG10_HOPS;
-    assert!((r.without_table_repair.mean_hops - after).abs() <= 0.2);
-    assert!((r.with_table_repair.mean_hops - repaired).abs() <= 0.2);
+    near(
+        "no table repair",
+        r.without_table_repair.mean_hops,
+        after,
+        0.2,
+    );
+    near(
+        "tables repaired",
+        r.with_table_repair.mean_hops,
+        repaired,
+        0.2,
+    );
     let fig4 = paper::fig4_hops(paper::FIG10_NODES).unwrap();
-    assert!(
-        (r.before.mean_hops - fig4).abs() <= 0.05,
-        "{} against figure 4's {fig4}",
-        r.before.mean_hops
+    near(
+        "no failure, against figure 4",
+        r.before.mean_hops,
+        fig4,
+        0.05,
     );
 }
