@@ -117,14 +117,40 @@ struct SizesArgs {
     /// Lookups per size (the paper's 200,000).
     #[arg(short, long, default_value_t = 200_000)]
     lookups: usize,
-    /// Write one JSON line per lookup of the last size: {"key", "source", "path"}.
-    #[arg(long, value_name = "FILE")]
-    trace: Option<PathBuf>,
-    /// Write the live ids of the last size, one 32-hex id per line.
-    #[arg(long, value_name = "FILE")]
-    nodes_out: Option<PathBuf>,
+    #[command(flatten)]
+    out: TraceArgs,
     #[command(flatten)]
     common: Common,
+}
+
+/// Files for checking a run independently (`verify-trace`).
+#[derive(Args, Debug)]
+struct TraceArgs {
+    /// Write one JSON line per lookup, {"key", "source", "path"}: of the last size, or of the
+    /// failure experiment's last phase (after repair).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the live ids, one 32-hex id per line: of the last size, or after the failures.
+    #[arg(long, value_name = "FILE")]
+    nodes_out: Option<PathBuf>,
+}
+
+impl TraceArgs {
+    fn wanted(&self) -> bool {
+        self.trace.is_some() || self.nodes_out.is_some()
+    }
+
+    fn write(&self, last: Option<&(Network, Vec<Outcome>)>) -> Result<(), Failure> {
+        if let Some((net, outcomes)) = last {
+            if let Some(p) = &self.trace {
+                trace::write_trace(p, net, outcomes)?;
+            }
+            if let Some(p) = &self.nodes_out {
+                trace::write_nodes(p, net)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -138,12 +164,8 @@ struct FailureArgs {
     /// Lookups of random keys per phase (the paper's 200,000).
     #[arg(short, long, default_value_t = 200_000)]
     lookups: usize,
-    /// Write one JSON line per lookup of the last phase (after repair).
-    #[arg(long, value_name = "FILE")]
-    trace: Option<PathBuf>,
-    /// Write the ids of the nodes live after the failures, one 32-hex id per line.
-    #[arg(long, value_name = "FILE")]
-    nodes_out: Option<PathBuf>,
+    #[command(flatten)]
+    out: TraceArgs,
     #[command(flatten)]
     common: Common,
 }
@@ -261,22 +283,6 @@ fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), 
     Ok(())
 }
 
-fn write_trace_files(
-    trace_path: Option<&Path>,
-    nodes_path: Option<&Path>,
-    last: Option<&(Network, Vec<Outcome>)>,
-) -> Result<(), Failure> {
-    if let Some((net, outcomes)) = last {
-        if let Some(p) = trace_path {
-            trace::write_trace(p, net, outcomes)?;
-        }
-        if let Some(p) = nodes_path {
-            trace::write_nodes(p, net)?;
-        }
-    }
-    Ok(())
-}
-
 fn opt(v: Option<f64>, digits: usize) -> String {
     v.map_or_else(|| "-".to_owned(), |x| format!("{x:.digits$}"))
 }
@@ -288,7 +294,7 @@ fn hops(a: &SizesArgs) -> Result<(), Failure> {
         &s,
         &format!(", {} lookups between random node pairs per size", a.lookups),
     );
-    let keep = a.trace.is_some() || a.nodes_out.is_some();
+    let keep = a.out.wanted();
     let (results, last) = experiment::sizes_experiment(&s, &a.nodes, a.lookups, keep);
     let b = s.config.digit_width().bits();
     println!();
@@ -345,7 +351,7 @@ fn hops(a: &SizesArgs) -> Result<(), Failure> {
         }
     }
     write_json(a.common.json.as_deref(), &results)?;
-    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), last.as_ref())?;
+    a.out.write(last.as_ref())?;
     if let Some(dir) = &a.common.plot {
         std::fs::create_dir_all(dir)?;
         plot::hops_vs_nodes(dir, &results, b)?;
@@ -363,7 +369,7 @@ fn locality(a: &SizesArgs) -> Result<(), Failure> {
         &s,
         &format!(", {} lookups between random node pairs per size", a.lookups),
     );
-    let keep = a.trace.is_some() || a.nodes_out.is_some();
+    let keep = a.out.wanted();
     let (results, last) = experiment::sizes_experiment(&s, &a.nodes, a.lookups, keep);
     println!();
     println!(
@@ -390,7 +396,7 @@ fn locality(a: &SizesArgs) -> Result<(), Failure> {
         println!("N = {}: {}", r.nodes, r.stats.correctness_line());
     }
     write_json(a.common.json.as_deref(), &results)?;
-    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), last.as_ref())?;
+    a.out.write(last.as_ref())?;
     if let Some(dir) = &a.common.plot {
         std::fs::create_dir_all(dir)?;
         plot::locality(dir, &results)?;
@@ -410,7 +416,7 @@ fn failure(a: &FailureArgs) -> Result<(), Failure> {
             a.lookups
         ),
     );
-    let keep = a.trace.is_some();
+    let keep = a.out.trace.is_some();
     let (r, net, outcomes) = experiment::failure_experiment(&s, a.nodes, a.fail, a.lookups, keep);
     let (p0, p1, p2) = r.paper_hops;
     println!();
@@ -469,7 +475,7 @@ fn failure(a: &FailureArgs) -> Result<(), Failure> {
     );
     write_json(a.common.json.as_deref(), &r)?;
     let last = (net, outcomes);
-    write_trace_files(a.trace.as_deref(), a.nodes_out.as_deref(), Some(&last))?;
+    a.out.write(Some(&last))?;
     if let Some(dir) = &a.common.plot {
         std::fs::create_dir_all(dir)?;
         plot::failure(dir, &r)?;
