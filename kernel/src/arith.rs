@@ -140,13 +140,15 @@ pub fn dist<W: Word>(a: &W, k: &W) -> W {
 /// non-empty set has exactly one closest member, the *root* of `k`.
 #[inline(always)]
 pub fn closer<W: Word>(k: &W, x: &W, y: &W) -> W::Bool {
-    let dx = dist(x, k);
-    let dy = dist(y, k);
-    let strictly = dx.ult(&dy);
-    let tie = dx
-        .equal(&dy)
-        .and(&x.equal(y).not())
-        .and(&cw(k, x).equal(&dx));
+    closer_by_dist(k, x, &dist(x, k), y, &dist(y, k))
+}
+
+/// [`closer`]`(k, x, y)` given `dx` = dist(x, k) and `dy` = dist(y, k), for callers that compare
+/// one id against many and compute each distance once. The definition of [`closer`] lives here.
+#[inline(always)]
+pub fn closer_by_dist<W: Word>(k: &W, x: &W, dx: &W, y: &W, dy: &W) -> W::Bool {
+    let strictly = dx.ult(dy);
+    let tie = dx.equal(dy).and(&x.equal(y).not()).and(&cw(k, x).equal(dx));
     strictly.or(&tie)
 }
 
@@ -190,27 +192,66 @@ pub fn in_arc<W: Word>(start: &W, end: &W, k: &W) -> W::Bool {
 /// stays the same and `to` is closer to `k` (DESIGN.md: every Forward of steps 2 and 3 does this).
 #[inline(always)]
 pub fn makes_progress<W: Word>(k: &W, from: &W, to: &W, b: DigitWidth) -> W::Bool {
-    let (s_from, s_to) = (shl(from, k, b), shl(to, k, b));
-    s_from
-        .ult(&s_to)
-        .or(&s_from.equal(&s_to).and(&closer(k, to, from)))
+    rare_case_prefers_ranked(k, &key_rank(k, to, b), &key_rank(k, from, b))
+}
+
+/// An id with its shared prefix and distance to a key `k`: `shl` = shl(id, k), `dist` =
+/// dist(id, k). Built by [`key_rank`]; compared by [`rare_case_prefers_ranked`] and
+/// [`rare_case_admissible_ranked`], so that a scan over many candidates computes each figure once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyRank<W> {
+    /// The id.
+    pub id: W,
+    /// shl(id, k).
+    pub shl: W,
+    /// dist(id, k).
+    pub dist: W,
+}
+
+/// The [`KeyRank`] of `id` for the key `k`: shl(id, k) and dist(id, k).
+#[inline(always)]
+pub fn key_rank<W: Word>(k: &W, id: &W, b: DigitWidth) -> KeyRank<W> {
+    KeyRank {
+        id: id.clone(),
+        shl: shl(id, k, b),
+        dist: dist(id, k),
+    }
 }
 
 /// Whether step 3 of route(k) at node `own` may choose `t`: shl(t, k) ≥ shl(own, k) and
 /// closer(k, t, own).
 #[inline(always)]
 pub fn rare_case_admissible<W: Word>(k: &W, own: &W, t: &W, b: DigitWidth) -> W::Bool {
-    shl(t, k, b)
-        .ult(&shl(own, k, b))
+    rare_case_admissible_ranked(k, &key_rank(k, own, b), &key_rank(k, t, b))
+}
+
+/// [`rare_case_admissible`] on precomputed ranks: `own` and `t` are the [`key_rank`]s of the local
+/// node and the candidate for the key `k`. The definition of step 3's admissibility lives here.
+#[inline(always)]
+pub fn rare_case_admissible_ranked<W: Word>(k: &W, own: &KeyRank<W>, t: &KeyRank<W>) -> W::Bool {
+    t.shl
+        .ult(&own.shl)
         .not()
-        .and(&closer(k, t, own))
+        .and(&closer_by_dist(k, &t.id, &t.dist, &own.id, &own.dist))
 }
 
 /// Step 3's preference between two admissible candidates: `x` beats `y` when it shares a longer
 /// prefix with `k`, or as long a prefix and is closer to `k`.
 #[inline(always)]
 pub fn rare_case_prefers<W: Word>(k: &W, x: &W, y: &W, b: DigitWidth) -> W::Bool {
-    makes_progress(k, y, x, b)
+    rare_case_prefers_ranked(k, &key_rank(k, x, b), &key_rank(k, y, b))
+}
+
+/// [`rare_case_prefers`] on precomputed ranks: `x` and `y` are [`key_rank`]s for the key `k`;
+/// `x` beats `y` when x.shl > y.shl, or the two are equal and [`closer_by_dist`]`(k, x, y)`. The
+/// definition of step 3's preference (and of [`makes_progress`], which is the same rule for a
+/// hop `y → x`) lives here.
+#[inline(always)]
+pub fn rare_case_prefers_ranked<W: Word>(k: &W, x: &KeyRank<W>, y: &KeyRank<W>) -> W::Bool {
+    y.shl.ult(&x.shl).or(&y
+        .shl
+        .equal(&x.shl)
+        .and(&closer_by_dist(k, &x.id, &x.dist, &y.id, &y.dist)))
 }
 
 /// [`shl`] on a concrete word, as a count.

@@ -2,7 +2,10 @@
 
 use core::mem::size_of;
 
-use crate::arith::{closer, rare_case_admissible, rare_case_prefers, shl_len, Column, Row};
+use crate::arith::{
+    closer, key_rank, rare_case_admissible, rare_case_admissible_ranked, rare_case_prefers_ranked,
+    shl_len, Column, DigitWidth, KeyRank, Row,
+};
 use crate::config::Config;
 use crate::error::StateError;
 use crate::guid::Guid;
@@ -350,12 +353,34 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     }
 
     /// Step 3 of route(k), for a key that is not covered and whose table slot is empty.
+    ///
+    /// The answer is the best of [`NodeState::rare_case_candidates`] by
+    /// [`rare_case_prefers`](crate::arith::rare_case_prefers), the first in their order among
+    /// equals. The scan visits the same nodes in the same order, ranks each once ([`key_rank`]:
+    /// its shl and distance to `key`) and keeps the best's rank instead of recomputing it for
+    /// every comparison. Never allocates and never panics.
     #[must_use]
     pub fn rare_case(&self, key: W) -> Route<H, W> {
-        match self
-            .rare_case_candidates(key)
-            .fold(None, |best, t| better(key, self.config, best, t))
+        let mut scan = RareScan::new(key, self.own.id, self.config.digit_width());
+        for t in self
+            .leaf
+            .successors()
+            .iter()
+            .chain(self.leaf.predecessors())
         {
+            scan.offer(t);
+        }
+        #[allow(clippy::cast_possible_truncation)] // shl <= 128
+        let from = Row(scan.own.shl.to_u128() as u8);
+        for row in self.table.row_entries_from(from) {
+            for e in row {
+                scan.offer(&e.node);
+            }
+        }
+        for e in self.neighborhood.entries() {
+            scan.offer(&e.node);
+        }
+        match scan.best {
             Some(t) => Route::Forward {
                 to: *t,
                 via: Via::RareCase,
@@ -440,20 +465,47 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     }
 }
 
-/// The better of the current best and a candidate for step 3 ([`rare_case_prefers`]).
-#[inline]
-fn better<'a, H, W: RingWord>(
+/// Step 3's scan over the candidates: the best admissible node so far, with its rank for the key.
+struct RareScan<'a, H, W> {
     key: W,
-    config: Config,
+    b: DigitWidth,
+    /// The local node's rank for the key.
+    own: KeyRank<W>,
+    /// The best so far, if any.
     best: Option<&'a NodeRef<H, W>>,
-    candidate: &'a NodeRef<H, W>,
-) -> Option<&'a NodeRef<H, W>> {
-    match best {
-        Some(current)
-            if !rare_case_prefers(&key, &candidate.id, &current.id, config.digit_width()) =>
-        {
-            Some(current)
+    /// The best's rank; the local node's (unused) while there is no best.
+    best_rank: KeyRank<W>,
+}
+
+impl<'a, H, W: RingWord> RareScan<'a, H, W> {
+    #[inline(always)]
+    fn new(key: W, own: W, b: DigitWidth) -> Self {
+        let own = key_rank(&key, &own, b);
+        RareScan {
+            key,
+            b,
+            own,
+            best: None,
+            best_rank: own,
         }
-        _ => Some(candidate),
+    }
+
+    /// Offers `t`: it becomes the best if it is admissible ([`rare_case_admissible_ranked`]) and
+    /// there is no best yet or it is preferred to the best ([`rare_case_prefers_ranked`]); on a
+    /// tie the best stays.
+    ///
+    /// The preference is tested first: once a best is found, most later nodes do not beat it, so
+    /// that test mostly rejects (a branch the processor predicts well), and admissibility is
+    /// evaluated only for the nodes that pass.
+    #[inline(always)]
+    fn offer(&mut self, t: &'a NodeRef<H, W>) {
+        let rank = key_rank(&self.key, &t.id, self.b);
+        if self.best.is_some() && !rare_case_prefers_ranked(&self.key, &rank, &self.best_rank) {
+            return;
+        }
+        if rare_case_admissible_ranked(&self.key, &self.own, &rank) {
+            self.best = Some(t);
+            self.best_rank = rank;
+        }
     }
 }

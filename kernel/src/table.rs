@@ -244,6 +244,16 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
             .flat_map(|row| row.entries.iter())
     }
 
+    /// The entries of each stored row from `from` on, one slice per row in column order: what
+    /// [`RoutingTable::iter_from`] yields, for loops that want the rows' slices directly.
+    pub(crate) fn row_entries_from(&self, from: Row) -> impl Iterator<Item = &[Entry<H, W>]> + '_ {
+        self.rows
+            .get(from.index()..)
+            .unwrap_or_default()
+            .iter()
+            .map(|row| row.entries.as_slice())
+    }
+
     /// The entry holding `id`, with its slot.
     #[must_use]
     pub fn find(&self, id: W) -> Option<(Row, Column, &Entry<H, W>)> {

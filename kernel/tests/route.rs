@@ -1,18 +1,84 @@
 //! Property tests of `NodeState::route` and the state operations: route against the paper's
 //! Table 1 (`paper_route`), against the brute-force root when the key is covered, progress of
-//! every Forward of steps 2-3, Deliver only where DESIGN allows it, replica sets, and
-//! learn/forget/route sequences against brute-force models.
+//! every Forward of steps 2-3, Deliver only where DESIGN allows it, replica sets,
+//! learn/forget/route sequences against brute-force models, and the rare case against a plain
+//! fold over its candidates.
 
 mod common;
 
+use pastry_kernel::arith::rare_case_prefers;
 use pastry_kernel::fuzzing::{
     check_replica_set, check_route, check_route_delivers_only_when_allowed,
     check_route_finds_covered_root, check_route_makes_progress, check_route_matches_paper,
     check_state_ops, paper_route, RouteInput,
 };
 use pastry_kernel::strategies::{self, inputs};
-use pastry_kernel::{Config, Guid, NodeRef, NodeState, Route, Via};
+use pastry_kernel::{Config, Guid, NodeRef, NodeState, RingWord, Route, Via};
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+
+/// Step 3 written plainly: the first of `rare_case_candidates` that no later candidate is
+/// preferred to, by a fold that recomputes `rare_case_prefers` for every comparison.
+fn reference_rare_case<W: RingWord>(state: &NodeState<u32, W>, key: W) -> Route<u32, W> {
+    let b = state.config().digit_width();
+    let mut best: Option<&NodeRef<u32, W>> = None;
+    for t in state.rare_case_candidates(key) {
+        if best.is_none_or(|c| rare_case_prefers(&key, &t.id, &c.id, b)) {
+            best = Some(t);
+        }
+    }
+    match best {
+        Some(t) => Route::Forward {
+            to: *t,
+            via: Via::RareCase,
+        },
+        None => Route::Deliver,
+    }
+}
+
+/// Forgets the table entries picked by the bits of `mask` (entry i by bit i mod 64) that are not
+/// leaf-set members, leaving empty slots behind a full leaf set so that keys reach the rare case.
+fn thin<W: RingWord>(state: &mut NodeState<u32, W>, mask: u64) {
+    let victims: Vec<W> = state
+        .table()
+        .iter()
+        .map(|(_, _, e)| e.node.id)
+        .filter(|id| !state.leaf_set().contains(*id))
+        .enumerate()
+        .filter(|(i, _)| mask >> (i % 64) & 1 == 1)
+        .map(|(_, id)| id)
+        .collect();
+    for id in victims {
+        assert!(state.forget(id).expect("not the local node").was_known());
+    }
+}
+
+/// `rare_case(key)` equals [`reference_rare_case`], node and handle alike; where `route` takes
+/// step 3 it answers the same.
+fn check_rare_case_matches_reference<W: RingWord>(state: &NodeState<u32, W>, key: W) {
+    let expected = reference_rare_case(state, key);
+    assert_eq!(state.rare_case(key), expected, "rare_case({key:?})");
+    if let route @ Route::Forward {
+        via: Via::RareCase, ..
+    } = state.route(key)
+    {
+        assert_eq!(route, expected, "route({key:?}) by step 3");
+    }
+}
+
+/// A state from [`strategies::node_state`], thinned by a random mask ([`thin`]).
+fn thinned_state<W: RingWord>(len: usize) -> BoxedStrategy<NodeState<u32, W>> {
+    (
+        strategies::node_state::<W>(strategies::config(), 0..len),
+        any::<u64>(),
+    )
+        .prop_map(|(mut state, mask)| {
+            thin(&mut state, mask);
+            state
+        })
+        .boxed()
+}
 
 proptest! {
     // Narrow rings: small states, so many cases.
@@ -127,6 +193,80 @@ proptest! {
             pastry_kernel::fuzzing::check_route_at(&state, key);
         }
     }
+}
+
+proptest! {
+    #![proptest_config(common::seeded(256, "proptest-regressions/route.txt"))]
+
+    /// The rare case (step 3) equals the plain fold over `rare_case_candidates` with
+    /// `rare_case_prefers`, on 128-bit ids: uniform keys, and keys sharing a long prefix with the
+    /// local node (rows past 0).
+    #[test]
+    fn rare_case_matches_fold_over_candidates(
+        state in thinned_state::<Guid>(80),
+        key in strategies::guid(),
+        near_key in any::<u64>(),
+    ) {
+        let own = state.id().get();
+        check_rare_case_matches_reference(&state, key);
+        check_rare_case_matches_reference(&state, Guid::new(own ^ u128::from(near_key)));
+        check_rare_case_matches_reference(&state, Guid::new(own ^ u128::from(near_key) << 40));
+        for n in state.leaf_set().iter() {
+            check_rare_case_matches_reference(&state, Guid::new(n.id.get().wrapping_add(1)));
+        }
+    }
+
+    /// The same on a 16-bit ring, where ties, shared prefixes and a node known under two
+    /// handles (learned twice) are common.
+    #[test]
+    fn rare_case_matches_fold_over_candidates_on_u16_ring(
+        state in thinned_state::<u16>(80),
+        key in any::<u16>(),
+    ) {
+        check_rare_case_matches_reference(&state, key);
+    }
+}
+
+proptest! {
+    // 256 keys per case.
+    #![proptest_config(common::seeded(64, "proptest-regressions/route.txt"))]
+
+    /// The same for every key of an 8-bit ring.
+    #[test]
+    fn rare_case_matches_fold_over_candidates_for_every_key_on_u8_ring(
+        state in thinned_state::<u8>(60),
+    ) {
+        for key in 0..=u8::MAX {
+            check_rare_case_matches_reference(&state, key);
+        }
+    }
+}
+
+/// The thinned states of the properties above do send keys through step 3, with a choice to
+/// make: of 64 states with a uniform key each, at least 16 keys go by step 3 (38 with the
+/// fixed seed) and at least 8 of those have two candidates or more.
+#[test]
+fn thinned_states_reach_the_rare_case() {
+    let mut runner = TestRunner::new(common::seeded(64, "proptest-regressions/route.txt"));
+    let strategy = (thinned_state::<Guid>(80), strategies::guid());
+    let (mut rare, mut contested) = (0, 0);
+    for _ in 0..64 {
+        let (state, key) = strategy.new_tree(&mut runner).expect("strategy").current();
+        if matches!(
+            state.route(key),
+            Route::Forward {
+                via: Via::RareCase,
+                ..
+            }
+        ) {
+            rare += 1;
+            contested += usize::from(state.rare_case_candidates(key).nth(1).is_some());
+        }
+    }
+    assert!(
+        rare >= 16 && contested >= 8,
+        "rare {rare}, contested {contested}"
+    );
 }
 
 /// A hand-checked example of each step on a 16-bit ring with b = 4, L = 2.
