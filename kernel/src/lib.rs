@@ -35,7 +35,7 @@
 //!
 //! ## Features
 //! All additive; the default build is `#![no_std]` (it needs `alloc` for the state's storage).
-//! `std` (the [`sync`] module), `serde`, `arbitrary`, `proptest` (strategies for downstream
+//! `std` (the `sync` module: one writer, many readers sharing a state), `serde`, `arbitrary`, `proptest` (strategies for downstream
 //! tests), `digest` (`Guid::digest`), `fuzzing` (the properties the fuzz targets run).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
