@@ -276,11 +276,23 @@ fn header(what: &str, s: &Setup, extra: &str) {
     );
 }
 
-fn write_json(path: Option<&Path>, value: &impl serde::Serialize) -> Result<(), Failure> {
-    if let Some(p) = path {
-        std::fs::write(p, serde_json::to_string_pretty(value)? + "\n")?;
+impl Common {
+    /// Writes `results` to the `--json` file and, with `--plot`, has `draw` put its charts in
+    /// that directory.
+    fn write_outputs(
+        &self,
+        results: &impl serde::Serialize,
+        draw: impl FnOnce(&Path) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        if let Some(p) = &self.json {
+            std::fs::write(p, serde_json::to_string_pretty(results)? + "\n")?;
+        }
+        if let Some(dir) = &self.plot {
+            std::fs::create_dir_all(dir)?;
+            draw(dir)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -350,16 +362,14 @@ fn hops(a: &SizesArgs) -> Result<(), Failure> {
             );
         }
     }
-    write_json(a.common.json.as_deref(), &results)?;
     a.out.write(last.as_ref())?;
-    if let Some(dir) = &a.common.plot {
-        std::fs::create_dir_all(dir)?;
+    a.common.write_outputs(&results, |dir| {
         plot::hops_vs_nodes(dir, &results, b)?;
         if let Some(r) = results.last() {
             plot::hop_distribution(dir, r)?;
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn locality(a: &SizesArgs) -> Result<(), Failure> {
@@ -395,13 +405,9 @@ fn locality(a: &SizesArgs) -> Result<(), Failure> {
     for r in &results {
         println!("N = {}: {}", r.nodes, r.stats.correctness_line());
     }
-    write_json(a.common.json.as_deref(), &results)?;
     a.out.write(last.as_ref())?;
-    if let Some(dir) = &a.common.plot {
-        std::fs::create_dir_all(dir)?;
-        plot::locality(dir, &results)?;
-    }
-    Ok(())
+    a.common
+        .write_outputs(&results, |dir| plot::locality(dir, &results).map(drop))
 }
 
 fn failure(a: &FailureArgs) -> Result<(), Failure> {
@@ -473,14 +479,9 @@ fn failure(a: &FailureArgs) -> Result<(), Failure> {
         r.all_requests_per_failed,
         paper::FIG10_REPAIR_CALLS_PER_FAILED
     );
-    write_json(a.common.json.as_deref(), &r)?;
-    let last = (net, outcomes);
-    a.out.write(Some(&last))?;
-    if let Some(dir) = &a.common.plot {
-        std::fs::create_dir_all(dir)?;
-        plot::failure(dir, &r)?;
-    }
-    Ok(())
+    a.out.write(Some(&(net, outcomes)))?;
+    a.common
+        .write_outputs(&r, |dir| plot::failure(dir, &r).map(drop))
 }
 
 fn quality(a: &QualityArgs) -> Result<(), Failure> {
@@ -533,12 +534,8 @@ fn quality(a: &QualityArgs) -> Result<(), Failure> {
         .iter()
         .map(|(name, q)| serde_json::json!({ "build": name, "quality": q }))
         .collect();
-    write_json(a.common.json.as_deref(), &json)?;
-    if let Some(dir) = &a.common.plot {
-        std::fs::create_dir_all(dir)?;
-        plot::table_quality(dir, &results)?;
-    }
-    Ok(())
+    a.common
+        .write_outputs(&json, |dir| plot::table_quality(dir, &results).map(drop))
 }
 
 fn churn(a: &ChurnArgs) -> Result<(), Failure> {
@@ -575,12 +572,8 @@ fn churn(a: &ChurnArgs) -> Result<(), Failure> {
     }
     println!("all rounds: {}", r.total.correctness_line());
     println!("mean hops over all rounds: {:.3}", r.total.mean_hops);
-    write_json(a.common.json.as_deref(), &r)?;
-    if let Some(dir) = &a.common.plot {
-        std::fs::create_dir_all(dir)?;
-        plot::churn(dir, &r)?;
-    }
-    Ok(())
+    a.common
+        .write_outputs(&r, |dir| plot::churn(dir, &r).map(drop))
 }
 
 fn verify(a: &VerifyArgs) -> Result<bool, Failure> {
