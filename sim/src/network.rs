@@ -790,19 +790,18 @@ impl Network {
         if self.protocol != JoinProtocol::RouteOnly {
             self.second_stage(&mut state, node.at, &mut cost)?;
         }
-        let told: Vec<Peer> = state.members().copied().collect();
-        self.nodes.push(node);
-        self.states.push(state);
-        self.alive.push(false);
-        self.live_pos.push(u32::MAX);
-        self.mark_alive(x);
-        let mut told: Vec<Handle> = told
-            .iter()
+        let mut told: Vec<Handle> = state
+            .members()
             .map(|p| p.handle)
             .filter(|&h| self.is_alive(h))
             .collect();
         told.sort_unstable();
         told.dedup();
+        self.nodes.push(node);
+        self.states.push(state);
+        self.alive.push(false);
+        self.live_pos.push(u32::MAX);
+        self.mark_alive(x);
         cost.told += told.len() as u64;
         if self.protocol == JoinProtocol::Full {
             // Each told node merges the new state on its own: independent, so in parallel.
