@@ -76,7 +76,7 @@
 //!
 //! | body | field | rule |
 //! |------|-------|------|
-//! | leaf set | `s` (1), `p` (1) | each ≤ L/2 ([`DecodeError::TooMany`]) |
+//! | leaf set | `s` (1), `p` (1) | low 7 bits: the side's count, ≤ L/2 ([`DecodeError::TooMany`]); bit 7: the side has a hole awaiting repair ([`LeafSet::holes`]), only on a side with fewer than L/2 nodes and only when no node is on both sides ([`DecodeError::BadHole`]) |
 //! | | `s` successor nodes, nearest first | strictly increasing cw(owner, id) ([`DecodeError::OutOfOrder`]); not the owner ([`DecodeError::OwnId`]) |
 //! | | `p` predecessor nodes, nearest first | strictly increasing cw(id, owner); not the owner; a node on both sides has the same handle on both ([`DecodeError::HandleMismatch`]) |
 //! | table | `R` (1), the number of stored rows | ≤ `W::BITS / b`; row `R − 1` not empty ([`DecodeError::EmptyLastRow`]) |
@@ -116,7 +116,7 @@ use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use crate::arith::{cw, slot_of, Column, DigitWidth, Row};
 use crate::config::{Config, ConfigError};
-use crate::leafset::LeafSet;
+use crate::leafset::{LeafSet, Sides};
 use crate::neighborhood::NeighborhoodSet;
 use crate::node::{Entry, NodeRef};
 use crate::state::NodeState;
@@ -131,6 +131,8 @@ pub const VERSION: u8 = 1;
 pub const MAX_HANDLE_LEN: usize = 64;
 /// The length of the common header: magic, version, kind, id width.
 pub const HEADER_LEN: usize = 5;
+/// Bit 7 of a leaf-set side's count byte: the side has a hole awaiting repair.
+const HOLE_BIT: u8 = 0x80;
 
 /// What a message holds (byte 3 of the header).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -476,6 +478,15 @@ pub enum EncodeError {
         /// The number of rows, `W::BITS / b`.
         rows: usize,
     },
+    /// A list given to an [`Encoder`] is not in strictly increasing id order.
+    Unsorted,
+    /// A list or byte string is longer than its length field can say.
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The most the field can say.
+        limit: usize,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -491,6 +502,13 @@ impl fmt::Display for EncodeError {
             ),
             EncodeError::RowOutOfRange { row, rows } => {
                 write!(f, "row {row} does not exist: the table has {rows} rows")
+            }
+            EncodeError::Unsorted => f.write_str("the list is not in strictly increasing id order"),
+            EncodeError::TooLong { len, limit } => {
+                write!(
+                    f,
+                    "{len} items, more than the {limit} a length field can say"
+                )
             }
         }
     }
@@ -630,6 +648,72 @@ pub enum DecodeError {
         /// Where the handle starts.
         offset: usize,
     },
+    /// A leaf-set side is marked as having a hole although it is full or the sides share a
+    /// node (the whole ring is known).
+    BadHole {
+        /// The side.
+        part: Part,
+        /// Where its count byte is.
+        offset: usize,
+    },
+    /// A count or value of a [`Decoder`] read is over the limit the caller gave.
+    OverLimit {
+        /// Where the count or value starts.
+        offset: usize,
+        /// The value found.
+        found: u64,
+        /// The caller's limit.
+        limit: u64,
+    },
+    /// A list read by [`Decoder`] is not in strictly increasing id order (so it holds a
+    /// duplicate or has another encoding).
+    Unsorted {
+        /// Where the out-of-order item starts.
+        offset: usize,
+    },
+}
+
+impl DecodeError {
+    /// The same error with every input offset moved by `base` bytes: for an error found in a
+    /// piece that starts `base` bytes into a larger message.
+    #[must_use]
+    pub fn offset_by(self, base: usize) -> DecodeError {
+        let at = |o: usize| o.saturating_add(base);
+        match self {
+            DecodeError::Truncated { offset } => DecodeError::Truncated { offset: at(offset) },
+            DecodeError::TrailingBytes { offset } => {
+                DecodeError::TrailingBytes { offset: at(offset) }
+            }
+            DecodeError::WrongKind {
+                expected,
+                found,
+                offset,
+            } => DecodeError::WrongKind {
+                expected,
+                found,
+                offset: at(offset),
+            },
+            DecodeError::BadHandle { offset } => DecodeError::BadHandle { offset: at(offset) },
+            DecodeError::NonCanonicalHandle { offset } => {
+                DecodeError::NonCanonicalHandle { offset: at(offset) }
+            }
+            DecodeError::BadHole { part, offset } => DecodeError::BadHole {
+                part,
+                offset: at(offset),
+            },
+            DecodeError::OverLimit {
+                offset,
+                found,
+                limit,
+            } => DecodeError::OverLimit {
+                offset: at(offset),
+                found,
+                limit,
+            },
+            DecodeError::Unsorted { offset } => DecodeError::Unsorted { offset: at(offset) },
+            other => other,
+        }
+    }
 }
 
 impl fmt::Display for DecodeError {
@@ -691,6 +775,19 @@ impl fmt::Display for DecodeError {
             DecodeError::NonCanonicalHandle { offset } => {
                 write!(f, "the handle at byte {offset} is not canonically encoded")
             }
+            DecodeError::BadHole { part, offset } => write!(
+                f,
+                "{part}: the hole flag at byte {offset} is set on a full side or with the whole ring known"
+            ),
+            DecodeError::OverLimit {
+                offset,
+                found,
+                limit,
+            } => write!(f, "the value {found} at byte {offset} is over the limit {limit}"),
+            DecodeError::Unsorted { offset } => write!(
+                f,
+                "the item at byte {offset} is not after the previous one in id order"
+            ),
         }
     }
 }
@@ -874,6 +971,13 @@ impl<H: WireHandle, W: RingWord> Msg<'_, H, W> {
         counter.len
     }
 
+    /// The encoding in a new vector of exactly its length (checking handle bounds).
+    fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        let mut out = Vec::with_capacity(self.len());
+        self.emit(&mut VecSink { out: &mut out })?;
+        Ok(out)
+    }
+
     /// Sizes the encoding (checking handle bounds), then writes it if `buf` is large enough.
     fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         let mut counter = Counter {
@@ -899,11 +1003,12 @@ fn emit_leaf_body<S: Sink, H: WireHandle, W: RingWord>(
     leaf: &LeafSet<H, W>,
 ) -> Result<(), EncodeError> {
     let (succ, pred) = (leaf.successors(), leaf.predecessors());
-    // Each side holds at most L/2 <= 32 nodes.
+    let holes = leaf.holes();
+    // Each side holds at most L/2 <= 32 nodes: the count fits in the low 7 bits.
     #[allow(clippy::cast_possible_truncation)]
     {
-        s.u8(succ.len() as u8)?;
-        s.u8(pred.len() as u8)?;
+        s.u8(succ.len() as u8 | if holes.successor { HOLE_BIT } else { 0 })?;
+        s.u8(pred.len() as u8 | if holes.predecessor { HOLE_BIT } else { 0 })?;
     }
     for n in succ.iter().chain(pred) {
         s.node(n)?;
@@ -974,18 +1079,25 @@ fn emit_state<S: Sink, H: WireHandle, W: RingWord>(
     emit_neighborhood_body(s, state.neighborhood())
 }
 
-#[allow(clippy::cast_possible_truncation)] // L <= 64
 fn emit_leaf<S: Sink, H: WireHandle, W: RingWord>(
     s: &mut S,
     leaf: &LeafSet<H, W>,
 ) -> Result<(), EncodeError> {
     s.header::<W>(Kind::LeafSet)?;
+    emit_leaf_piece(s, leaf)
+}
+
+/// A leaf set without the header: L, owner id, body.
+#[allow(clippy::cast_possible_truncation)] // L <= 64
+fn emit_leaf_piece<S: Sink, H: WireHandle, W: RingWord>(
+    s: &mut S,
+    leaf: &LeafSet<H, W>,
+) -> Result<(), EncodeError> {
     s.u8((leaf.half() * 2) as u8)?;
     s.word(leaf.own())?;
     emit_leaf_body(s, leaf)
 }
 
-#[allow(clippy::cast_possible_truncation)] // b <= 8
 fn emit_row<S: Sink, H: WireHandle, W: RingWord>(
     s: &mut S,
     table: &RoutingTable<H, W>,
@@ -996,19 +1108,42 @@ fn emit_row<S: Sink, H: WireHandle, W: RingWord>(
         return Err(EncodeError::RowOutOfRange { row: row.0, rows });
     }
     s.header::<W>(Kind::TableRow)?;
+    emit_row_piece(s, table, row)
+}
+
+/// A table row without the header: b, owner id, row number, body.
+#[allow(clippy::cast_possible_truncation)] // b <= 8
+fn emit_row_piece<S: Sink, H: WireHandle, W: RingWord>(
+    s: &mut S,
+    table: &RoutingTable<H, W>,
+    row: Row,
+) -> Result<(), EncodeError> {
+    let rows = table.row_count();
+    if row.index() >= rows {
+        return Err(EncodeError::RowOutOfRange { row: row.0, rows });
+    }
     s.u8(table.digit_width().bits() as u8)?;
     s.word(table.own())?;
     s.u8(row.0)?;
     emit_row_body(s, table, row)
 }
 
-#[allow(clippy::cast_possible_truncation)] // |M| <= 256
 fn emit_neighborhood<S: Sink, H: WireHandle, W: RingWord>(
     s: &mut S,
     set: &NeighborhoodSet<H, W>,
     own: W,
 ) -> Result<(), EncodeError> {
     s.header::<W>(Kind::Neighborhood)?;
+    emit_neighborhood_piece(s, set, own)
+}
+
+/// A neighborhood set without the header: |M|, owner id, body.
+#[allow(clippy::cast_possible_truncation)] // |M| <= 256
+fn emit_neighborhood_piece<S: Sink, H: WireHandle, W: RingWord>(
+    s: &mut S,
+    set: &NeighborhoodSet<H, W>,
+    own: W,
+) -> Result<(), EncodeError> {
     s.u16(set.capacity() as u16)?;
     s.word(own)?;
     emit_neighborhood_body(s, set)
@@ -1202,7 +1337,9 @@ fn read_leaf_body<H: WireHandle, W: RingWord>(
     half: u8,
 ) -> Result<LeafSet<H, W>, DecodeError> {
     let limit = usize::from(half);
-    let s = usize::from(r.u8()?);
+    let s_at = r.pos;
+    let s_byte = r.u8()?;
+    let s = usize::from(s_byte & !HOLE_BIT);
     if s > limit {
         return Err(DecodeError::TooMany {
             part: Part::Successors,
@@ -1210,7 +1347,9 @@ fn read_leaf_body<H: WireHandle, W: RingWord>(
             limit,
         });
     }
-    let p = usize::from(r.u8()?);
+    let p_at = r.pos;
+    let p_byte = r.u8()?;
+    let p = usize::from(p_byte & !HOLE_BIT);
     if p > limit {
         return Err(DecodeError::TooMany {
             part: Part::Predecessors,
@@ -1255,7 +1394,29 @@ fn read_leaf_body<H: WireHandle, W: RingWord>(
         }
         predecessors.push(n);
     }
-    Ok(LeafSet::from_sides(own, half, successors, predecessors))
+    let holes = Sides {
+        successor: s_byte & HOLE_BIT != 0,
+        predecessor: p_byte & HOLE_BIT != 0,
+    };
+    let shared = predecessors
+        .iter()
+        .any(|p| successors.iter().any(|s| s.id == p.id));
+    let whole_ring = shared || (successors.is_empty() && predecessors.is_empty());
+    for (hole, len, offset, part) in [
+        (holes.successor, s, s_at, Part::Successors),
+        (holes.predecessor, p, p_at, Part::Predecessors),
+    ] {
+        if hole && (len == limit || whole_ring) {
+            return Err(DecodeError::BadHole { part, offset });
+        }
+    }
+    Ok(LeafSet::from_sides(
+        own,
+        half,
+        successors,
+        predecessors,
+        holes,
+    ))
 }
 
 /// Reads the entries of row `row` (count byte first), checking count, slots and order.
@@ -1349,6 +1510,427 @@ fn read_neighborhood_body<H: WireHandle, W: RingWord>(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Pieces: the kernel's parts inside a larger message
+// ---------------------------------------------------------------------------------------------
+
+/// Appends to a `Vec<u8>` with every check the kernel's own encoder makes.
+struct VecSink<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl Sink for VecSink<'_> {
+    fn bytes(&mut self, b: &[u8]) -> Result<(), EncodeError> {
+        self.out.extend_from_slice(b);
+        Ok(())
+    }
+    fn handle<H: WireHandle>(&mut self, h: &H) -> Result<(), EncodeError> {
+        let len = h.encoded_len();
+        if !(H::MIN_LEN..=H::MAX_LEN).contains(&len) {
+            return Err(EncodeError::HandleLength { len });
+        }
+        let at = self.out.len();
+        self.out.resize(at + len, 0);
+        if let Some(slot) = self.out.get_mut(at..) {
+            h.encode(slot);
+        }
+        Ok(())
+    }
+}
+
+/// Writes the fields of a larger message — a protocol built on this codec — into a `Vec<u8>`,
+/// by the rules of the kernel's own encodings: big-endian integers, ids in `W::BITS / 8` bytes,
+/// handles by their [`WireHandle`] encoding, and the kernel's parts as **pieces**: their
+/// encoding without the 5-byte header (the larger message has its own), which is
+/// self-delimiting, so no length prefix is needed. [`Decoder`] reads them back.
+///
+/// | piece | bytes |
+/// |---|---|
+/// | [`Encoder::leaf_set`] | L (1), owner id (w), leaf-set body |
+/// | [`Encoder::row`] | b (1), owner id (w), row r (1), row body |
+/// | [`Encoder::neighborhood`] | \|M\| (2), owner id (w), neighborhood body |
+/// | [`Encoder::nodes`] | count (2), then `count` nodes (id, handle) in strictly increasing id order |
+/// | [`Encoder::ids`] | count (2), then `count` ids in strictly increasing order |
+///
+/// (The bodies are those of the [module docs](self).) On an error the vector is cut back to
+/// its length when the encoder was made, so a failed message leaves nothing behind.
+///
+/// ```
+/// use pastry_kernel::codec::{Decoder, Encoder};
+/// use pastry_kernel::{Config, Guid, NodeRef, NodeState};
+///
+/// let mut state = NodeState::new(Config::PAPER, NodeRef::new(Guid::new(7 << 120), 1u32));
+/// state.learn(NodeRef::new(Guid::new(9 << 120), 2), 10)?;
+/// let mut out = Vec::new();
+/// let mut e = Encoder::new(&mut out);
+/// e.u8(42);
+/// e.leaf_set(state.leaf_set())?;
+/// e.nodes(&[*state.own()])?;
+///
+/// let mut d = Decoder::new(&out);
+/// assert_eq!(d.u8()?, 42);
+/// assert_eq!(&d.leaf_set::<u32, Guid>()?, state.leaf_set());
+/// assert_eq!(d.nodes::<u32, Guid>(8)?, [*state.own()]);
+/// d.finish()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Encoder<'a> {
+    sink: VecSink<'a>,
+    start: usize,
+}
+
+impl<'a> Encoder<'a> {
+    /// An encoder appending to `out`.
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        let start = out.len();
+        Encoder {
+            sink: VecSink { out },
+            start,
+        }
+    }
+
+    /// The bytes written so far by this encoder.
+    #[must_use]
+    pub fn written(&self) -> usize {
+        self.sink.out.len() - self.start
+    }
+
+    fn check<T>(&mut self, r: Result<T, EncodeError>) -> Result<T, EncodeError> {
+        if r.is_err() {
+            self.sink.out.truncate(self.start);
+        }
+        r
+    }
+
+    /// One byte.
+    pub fn u8(&mut self, v: u8) {
+        self.sink.out.push(v);
+    }
+
+    /// Two bytes, big-endian.
+    pub fn u16(&mut self, v: u16) {
+        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Four bytes, big-endian.
+    pub fn u32(&mut self, v: u32) {
+        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Eight bytes, big-endian.
+    pub fn u64(&mut self, v: u64) {
+        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    }
+
+    /// Raw bytes, as they are (the caller writes their length first if the reader needs it).
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.sink.out.extend_from_slice(b);
+    }
+
+    /// An id in `W::BITS / 8` bytes.
+    pub fn word<W: RingWord>(&mut self, w: W) {
+        // Writing to a vector cannot fail.
+        let _ = self.sink.word(w);
+    }
+
+    /// A handle.
+    ///
+    /// # Errors
+    /// [`EncodeError::HandleLength`] for a handle that breaks its [`WireHandle`] bounds.
+    pub fn handle<H: WireHandle>(&mut self, h: &H) -> Result<(), EncodeError> {
+        let r = self.sink.handle(h);
+        self.check(r)
+    }
+
+    /// A node: id, then handle.
+    ///
+    /// # Errors
+    /// As [`Encoder::handle`].
+    pub fn node<H: WireHandle, W: RingWord>(
+        &mut self,
+        n: &NodeRef<H, W>,
+    ) -> Result<(), EncodeError> {
+        let r = self.sink.node(n);
+        self.check(r)
+    }
+
+    /// A leaf set as a piece (L, owner id, body).
+    ///
+    /// # Errors
+    /// As [`Encoder::handle`].
+    pub fn leaf_set<H: WireHandle, W: RingWord>(
+        &mut self,
+        leaf: &LeafSet<H, W>,
+    ) -> Result<(), EncodeError> {
+        let r = emit_leaf_piece(&mut self.sink, leaf);
+        self.check(r)
+    }
+
+    /// Row `row` of `table` as a piece (b, owner id, row, body).
+    ///
+    /// # Errors
+    /// [`EncodeError::RowOutOfRange`] when `row` is not below [`RoutingTable::row_count`];
+    /// otherwise as [`Encoder::handle`].
+    pub fn row<H: WireHandle, W: RingWord>(
+        &mut self,
+        table: &RoutingTable<H, W>,
+        row: Row,
+    ) -> Result<(), EncodeError> {
+        let r = emit_row_piece(&mut self.sink, table, row);
+        self.check(r)
+    }
+
+    /// The neighborhood set of the node `own` as a piece (|M|, owner id, body).
+    ///
+    /// # Errors
+    /// As [`Encoder::handle`].
+    pub fn neighborhood<H: WireHandle, W: RingWord>(
+        &mut self,
+        set: &NeighborhoodSet<H, W>,
+        own: W,
+    ) -> Result<(), EncodeError> {
+        let r = emit_neighborhood_piece(&mut self.sink, set, own);
+        self.check(r)
+    }
+
+    /// A list of nodes: a 2-byte count, then the nodes.
+    ///
+    /// # Errors
+    /// [`EncodeError::Unsorted`] unless the ids are strictly increasing (the one canonical
+    /// order of a set of nodes); [`EncodeError::TooLong`] for more than `u16::MAX` nodes;
+    /// otherwise as [`Encoder::handle`].
+    pub fn nodes<H: WireHandle, W: RingWord>(
+        &mut self,
+        nodes: &[NodeRef<H, W>],
+    ) -> Result<(), EncodeError> {
+        let r = self.list(nodes, |n| n.id, |s, n| s.node(n));
+        self.check(r)
+    }
+
+    /// A list of ids: a 2-byte count, then the ids.
+    ///
+    /// # Errors
+    /// [`EncodeError::Unsorted`] unless the ids are strictly increasing;
+    /// [`EncodeError::TooLong`] for more than `u16::MAX` ids.
+    pub fn ids<W: RingWord>(&mut self, ids: &[W]) -> Result<(), EncodeError> {
+        let r = self.list(ids, |w| *w, |s, w| s.word(*w));
+        self.check(r)
+    }
+
+    fn list<T, W: RingWord>(
+        &mut self,
+        items: &[T],
+        id: impl Fn(&T) -> W,
+        mut write: impl FnMut(&mut VecSink<'a>, &T) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let count = u16::try_from(items.len()).map_err(|_| EncodeError::TooLong {
+            len: items.len(),
+            limit: usize::from(u16::MAX),
+        })?;
+        if items.windows(2).any(|w| match w {
+            [a, b] => id(a) >= id(b),
+            _ => false,
+        }) {
+            return Err(EncodeError::Unsorted);
+        }
+        self.u16(count);
+        for item in items {
+            write(&mut self.sink, item)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the fields of a larger message written by an [`Encoder`], with every check of the
+/// kernel's decoders: each read is bounds-checked, each piece is checked against every
+/// invariant of its type, and errors carry the offset into the whole input.
+pub struct Decoder<'a> {
+    r: Reader<'a>,
+}
+
+impl<'a> Decoder<'a> {
+    /// A decoder at the start of `bytes`.
+    #[must_use]
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Decoder {
+            r: Reader::new(bytes),
+        }
+    }
+
+    /// The offset of the next read.
+    #[must_use]
+    pub fn position(&self) -> usize {
+        self.r.pos
+    }
+
+    /// The bytes left.
+    #[must_use]
+    pub fn remaining(&self) -> usize {
+        self.r.remaining()
+    }
+
+    /// One byte.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when the input ends.
+    pub fn u8(&mut self) -> Result<u8, DecodeError> {
+        self.r.u8()
+    }
+
+    /// Two bytes, big-endian.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when the input ends.
+    pub fn u16(&mut self) -> Result<u16, DecodeError> {
+        self.r.u16()
+    }
+
+    /// Four bytes, big-endian.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when the input ends.
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
+        self.r.u32()
+    }
+
+    /// Eight bytes, big-endian.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when the input ends.
+    pub fn u64(&mut self) -> Result<u64, DecodeError> {
+        let mut b = [0u8; 8];
+        put(&mut b, self.r.take(8)?);
+        Ok(u64::from_be_bytes(b))
+    }
+
+    /// The next `n` bytes.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when fewer are left.
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        self.r.take(n)
+    }
+
+    /// An id of `W::BITS / 8` bytes.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`] when the input ends.
+    pub fn word<W: RingWord>(&mut self) -> Result<W, DecodeError> {
+        self.r.word()
+    }
+
+    /// A handle, canonically encoded.
+    ///
+    /// # Errors
+    /// [`DecodeError::Truncated`], [`DecodeError::BadHandle`] or
+    /// [`DecodeError::NonCanonicalHandle`].
+    pub fn handle<H: WireHandle>(&mut self) -> Result<H, DecodeError> {
+        self.r.handle()
+    }
+
+    /// A node: id, then handle.
+    ///
+    /// # Errors
+    /// As [`Decoder::word`] and [`Decoder::handle`].
+    pub fn node<H: WireHandle, W: RingWord>(&mut self) -> Result<NodeRef<H, W>, DecodeError> {
+        self.r.node()
+    }
+
+    /// A leaf-set piece ([`Encoder::leaf_set`]).
+    ///
+    /// # Errors
+    /// The first rule of the leaf-set layout the input breaks.
+    pub fn leaf_set<H: WireHandle, W: RingWord>(&mut self) -> Result<LeafSet<H, W>, DecodeError> {
+        read_leaf_piece(&mut self.r)
+    }
+
+    /// A row piece ([`Encoder::row`]): the row number and a table of the owner holding only
+    /// that row, as [`RoutingTable::decode_row`] returns.
+    ///
+    /// # Errors
+    /// The first rule of the row layout the input breaks.
+    pub fn row<H: WireHandle, W: RingWord>(
+        &mut self,
+    ) -> Result<(Row, RoutingTable<H, W>), DecodeError> {
+        read_row_piece(&mut self.r)
+    }
+
+    /// A neighborhood piece ([`Encoder::neighborhood`]): the owner's id and the set.
+    ///
+    /// # Errors
+    /// The first rule of the neighborhood layout the input breaks.
+    pub fn neighborhood<H: WireHandle, W: RingWord>(
+        &mut self,
+    ) -> Result<(W, NeighborhoodSet<H, W>), DecodeError> {
+        read_neighborhood_piece(&mut self.r)
+    }
+
+    /// A list of at most `max` nodes ([`Encoder::nodes`]). Allocates only after the count
+    /// has been checked against `max` and against the bytes left.
+    ///
+    /// # Errors
+    /// [`DecodeError::OverLimit`] for a count over `max`, [`DecodeError::Unsorted`] for ids
+    /// not strictly increasing, or an error of [`Decoder::node`].
+    pub fn nodes<H: WireHandle, W: RingWord>(
+        &mut self,
+        max: usize,
+    ) -> Result<Vec<NodeRef<H, W>>, DecodeError> {
+        let count = self.count(max, node_min::<H, W>())?;
+        let mut nodes: Vec<NodeRef<H, W>> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let offset = self.r.pos;
+            let n: NodeRef<H, W> = self.r.node()?;
+            if nodes.last().is_some_and(|p| p.id >= n.id) {
+                return Err(DecodeError::Unsorted { offset });
+            }
+            nodes.push(n);
+        }
+        Ok(nodes)
+    }
+
+    /// A list of at most `max` ids ([`Encoder::ids`]).
+    ///
+    /// # Errors
+    /// As [`Decoder::nodes`].
+    pub fn ids<W: RingWord>(&mut self, max: usize) -> Result<Vec<W>, DecodeError> {
+        let count = self.count(max, usize::from(width::<W>()))?;
+        let mut ids: Vec<W> = Vec::with_capacity(count);
+        for _ in 0..count {
+            let offset = self.r.pos;
+            let w: W = self.r.word()?;
+            if ids.last().is_some_and(|p| *p >= w) {
+                return Err(DecodeError::Unsorted { offset });
+            }
+            ids.push(w);
+        }
+        Ok(ids)
+    }
+
+    /// A 2-byte count of items of at least `min` bytes each, checked against `max` and the
+    /// bytes left.
+    fn count(&mut self, max: usize, min: usize) -> Result<usize, DecodeError> {
+        let offset = self.r.pos;
+        let count = usize::from(self.r.u16()?);
+        if count > max {
+            return Err(DecodeError::OverLimit {
+                offset,
+                found: count as u64,
+                limit: max as u64,
+            });
+        }
+        self.r.room_for(count, min)?;
+        Ok(count)
+    }
+
+    /// Succeeds when the whole input has been read.
+    ///
+    /// # Errors
+    /// [`DecodeError::TrailingBytes`] when bytes are left.
+    pub fn finish(&self) -> Result<(), DecodeError> {
+        self.r.finish()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // The public entry points
 // ---------------------------------------------------------------------------------------------
 
@@ -1368,6 +1950,14 @@ impl<H: WireHandle, W: RingWord> NodeState<H, W> {
     /// is unchanged on error.
     pub fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
         Msg::State(self).encode(buf)
+    }
+
+    /// [`NodeState::encode`] into a new vector of exactly the encoded length.
+    ///
+    /// # Errors
+    /// [`EncodeError::HandleLength`] for a handle that breaks its [`WireHandle`] bounds.
+    pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        Msg::State(self).to_vec()
     }
 
     /// Decodes a state written by [`NodeState::encode`], checking every invariant.
@@ -1414,6 +2004,14 @@ impl<H: WireHandle, W: RingWord> LeafSet<H, W> {
         Msg::LeafSet(self).encode(buf)
     }
 
+    /// [`LeafSet::encode`] into a new vector of exactly the encoded length.
+    ///
+    /// # Errors
+    /// As [`NodeState::to_vec`].
+    pub fn to_vec(&self) -> Result<Vec<u8>, EncodeError> {
+        Msg::LeafSet(self).to_vec()
+    }
+
     /// Decodes a leaf set written by [`LeafSet::encode`], checking every invariant.
     ///
     /// # Errors
@@ -1421,9 +2019,7 @@ impl<H: WireHandle, W: RingWord> LeafSet<H, W> {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         r.header::<W>(Kind::LeafSet)?;
-        let half = r.leaf_half()?;
-        let own = r.word()?;
-        let leaf = read_leaf_body(&mut r, own, half)?;
+        let leaf = read_leaf_piece(&mut r)?;
         r.finish()?;
         Ok(leaf)
     }
@@ -1446,6 +2042,14 @@ impl<H: WireHandle, W: RingWord> NeighborhoodSet<H, W> {
         Msg::Neighborhood(self, own).encode(buf)
     }
 
+    /// [`NeighborhoodSet::encode`] into a new vector of exactly the encoded length.
+    ///
+    /// # Errors
+    /// As [`NodeState::to_vec`].
+    pub fn to_vec(&self, own: W) -> Result<Vec<u8>, EncodeError> {
+        Msg::Neighborhood(self, own).to_vec()
+    }
+
     /// Decodes a set written by [`NeighborhoodSet::encode`], with its owner's id, checking every
     /// invariant.
     ///
@@ -1454,11 +2058,9 @@ impl<H: WireHandle, W: RingWord> NeighborhoodSet<H, W> {
     pub fn decode(bytes: &[u8]) -> Result<(W, Self), DecodeError> {
         let mut r = Reader::new(bytes);
         r.header::<W>(Kind::Neighborhood)?;
-        let m = r.neighborhood_len()?;
-        let own = r.word()?;
-        let set = read_neighborhood_body(&mut r, own, m)?;
+        let piece = read_neighborhood_piece(&mut r)?;
         r.finish()?;
-        Ok((own, set))
+        Ok(piece)
     }
 }
 
@@ -1480,6 +2082,14 @@ impl<H: WireHandle, W: RingWord> RoutingTable<H, W> {
         Msg::Row(self, row).encode(buf)
     }
 
+    /// [`RoutingTable::encode_row`] into a new vector of exactly the encoded length.
+    ///
+    /// # Errors
+    /// As [`RoutingTable::encode_row`].
+    pub fn row_to_vec(&self, row: Row) -> Result<Vec<u8>, EncodeError> {
+        Msg::Row(self, row).to_vec()
+    }
+
     /// Decodes a row written by [`RoutingTable::encode_row`], checking every entry's slot and
     /// the column order. Returns the row number and a table of the sender (its owner's id and
     /// b) holding only that row.
@@ -1489,26 +2099,50 @@ impl<H: WireHandle, W: RingWord> RoutingTable<H, W> {
     pub fn decode_row(bytes: &[u8]) -> Result<(Row, Self), DecodeError> {
         let mut r = Reader::new(bytes);
         r.header::<W>(Kind::TableRow)?;
-        let b = r.digit_width()?;
-        let own = r.word()?;
-        let rows = b.digits::<W>() as usize;
-        let row = r.u8()?;
-        if usize::from(row) >= rows {
-            return Err(DecodeError::RowOutOfRange { row, rows });
-        }
-        let entries = read_row_body(&mut r, own, b, row)?;
+        let piece = read_row_piece(&mut r)?;
         r.finish()?;
-        if entries.is_empty() {
-            return Ok((Row(row), RoutingTable::new(own, b)));
-        }
-        let mut table = RoutingTable::with_row_capacity(own, b, usize::from(row) + 1);
-        for _ in 0..row {
-            table.push_row(Vec::new());
-        }
-        table.push_row(entries);
-        table.invariants();
-        Ok((Row(row), table))
+        Ok(piece)
     }
+}
+
+fn read_leaf_piece<H: WireHandle, W: RingWord>(
+    r: &mut Reader<'_>,
+) -> Result<LeafSet<H, W>, DecodeError> {
+    let half = r.leaf_half()?;
+    let own = r.word()?;
+    read_leaf_body(r, own, half)
+}
+
+fn read_neighborhood_piece<H: WireHandle, W: RingWord>(
+    r: &mut Reader<'_>,
+) -> Result<(W, NeighborhoodSet<H, W>), DecodeError> {
+    let m = r.neighborhood_len()?;
+    let own = r.word()?;
+    let set = read_neighborhood_body(r, own, m)?;
+    Ok((own, set))
+}
+
+fn read_row_piece<H: WireHandle, W: RingWord>(
+    r: &mut Reader<'_>,
+) -> Result<(Row, RoutingTable<H, W>), DecodeError> {
+    let b = r.digit_width()?;
+    let own = r.word()?;
+    let rows = b.digits::<W>() as usize;
+    let row = r.u8()?;
+    if usize::from(row) >= rows {
+        return Err(DecodeError::RowOutOfRange { row, rows });
+    }
+    let entries = read_row_body(r, own, b, row)?;
+    if entries.is_empty() {
+        return Ok((Row(row), RoutingTable::new(own, b)));
+    }
+    let mut table = RoutingTable::with_row_capacity(own, b, usize::from(row) + 1);
+    for _ in 0..row {
+        table.push_row(Vec::new());
+    }
+    table.push_row(entries);
+    table.invariants();
+    Ok((Row(row), table))
 }
 
 #[cfg(feature = "fuzzing")]

@@ -987,12 +987,16 @@ pub fn build_state<W: RingWord>(input: &RouteInput<W>) -> NodeState<u32, W> {
 // ---------------------------------------------------------------------------------------------
 
 /// A brute-force leaf set: each side is a plain list re-sorted and cut to L/2 after each insert.
+/// A side with a hole (a member removed while the sides shared no node) takes a new node only
+/// when it sorts before the side's last member, until the side is full or the sides share a
+/// node again (the type's **Holes**).
 #[derive(Clone, Debug)]
 struct LeafModel<W> {
     own: W,
     half: usize,
     succ: Vec<NodeRef<u32, W>>,
     pred: Vec<NodeRef<u32, W>>,
+    holes: (bool, bool),
 }
 
 impl<W: RingWord> LeafModel<W> {
@@ -1002,16 +1006,25 @@ impl<W: RingWord> LeafModel<W> {
             half,
             succ: Vec::new(),
             pred: Vec::new(),
+            holes: (false, false),
         }
     }
 
     /// Returns whether a side gained the node.
     fn insert(&mut self, node: NodeRef<u32, W>) -> bool {
+        self.insert_on(node, (true, true), false)
+    }
+
+    /// Offers the node to the chosen sides; `repair` lets a holed side take it anywhere.
+    fn insert_on(&mut self, node: NodeRef<u32, W>, sides: (bool, bool), repair: bool) -> bool {
         let own = self.own;
         let half = self.half;
-        let add = |side: &mut Vec<NodeRef<u32, W>>, key: &dyn Fn(W) -> u128| {
+        let add = |side: &mut Vec<NodeRef<u32, W>>, holed: bool, key: &dyn Fn(W) -> u128| {
             if let Some(m) = side.iter_mut().find(|m| m.id == node.id) {
                 m.handle = node.handle;
+                return false;
+            }
+            if holed && !repair && side.last().is_none_or(|l| key(node.id) > key(l.id)) {
                 return false;
             }
             side.push(node);
@@ -1019,8 +1032,9 @@ impl<W: RingWord> LeafModel<W> {
             side.truncate(half);
             side.iter().any(|m| m.id == node.id)
         };
-        let s = add(&mut self.succ, &|id| r::cw(own, id));
-        let p = add(&mut self.pred, &|id| r::cw(id, own));
+        let s = sides.0 && add(&mut self.succ, self.holes.0, &|id| r::cw(own, id));
+        let p = sides.1 && add(&mut self.pred, self.holes.1, &|id| r::cw(id, own));
+        self.settle();
         s || p
     }
 
@@ -1028,7 +1042,26 @@ impl<W: RingWord> LeafModel<W> {
         let (s, p) = (self.succ.len(), self.pred.len());
         self.succ.retain(|m| m.id != id);
         self.pred.retain(|m| m.id != id);
-        (s != self.succ.len(), p != self.pred.len())
+        let removed = (s != self.succ.len(), p != self.pred.len());
+        self.holes.0 |= removed.0;
+        self.holes.1 |= removed.1;
+        self.settle();
+        removed
+    }
+
+    /// Clears the holes of full sides, and both when the sides share a node or are empty.
+    fn settle(&mut self) {
+        let whole = (self.succ.is_empty() && self.pred.is_empty())
+            || self
+                .pred
+                .iter()
+                .any(|p| self.succ.iter().any(|s| s.id == p.id));
+        if whole || self.succ.len() == self.half {
+            self.holes.0 = false;
+        }
+        if whole || self.pred.len() == self.half {
+            self.holes.1 = false;
+        }
     }
 
     fn compare(&self, leaf: &LeafSet<u32, W>) {
@@ -1036,6 +1069,11 @@ impl<W: RingWord> LeafModel<W> {
             leaf.successors(),
             &self.succ[..],
             "successors differ from the model"
+        );
+        assert_eq!(
+            (leaf.holes().successor, leaf.holes().predecessor),
+            self.holes,
+            "holes differ from the model"
         );
         assert_eq!(
             leaf.predecessors(),
@@ -1184,10 +1222,15 @@ pub fn check_leaf_set_ops<W: RingWord>(input: &LeafSetInput<W>) {
             check_leaf_cover_and_root(&leaf, k);
         }
     }
-    // Repair: offer every live node again; the true leaf set comes back.
+    // Repair: offer every live node again to both sides, holes included (as a repair merge
+    // does); the true leaf set comes back.
     for (i, &id) in live.iter().enumerate() {
-        let _ = leaf.insert(NodeRef::new(id, u32::MAX - i as u32));
+        let _ = leaf.insert_on(NodeRef::new(id, u32::MAX - i as u32), crate::Sides::BOTH);
     }
+    assert!(
+        !leaf.holes().any(),
+        "a hole left after every live node was offered"
+    );
     check_leaf_set_sides(&leaf);
     check_true_leaf_set(&leaf, &live);
 }

@@ -104,7 +104,113 @@ impl Merged {
     }
 }
 
+/// What a join message gathers on its way, for [`NodeState::join_from_parts`]: the parts of the
+/// route nodes' states that the paper's join takes, without whole snapshots.
+///
+/// A protocol carries these in its join messages: each hop appends its own node and the rows
+/// [`NodeState::join_rows`] names; the root adds its leaf set; the first hop (the contact A)
+/// adds its neighborhood set.
+#[derive(Clone, Copy, Debug)]
+pub struct JoinParts<'a, H, W> {
+    /// The route's nodes in order: the contact A first, the root Z last.
+    pub route: &'a [NodeRef<H, W>],
+    /// The rows the route's nodes supplied, each as a table of its node holding that row
+    /// (as a decoded row piece is), in route order.
+    pub rows: &'a [(Row, &'a RoutingTable<H, W>)],
+    /// Z's leaf set.
+    pub leaf_set: &'a LeafSet<H, W>,
+    /// A's neighborhood set.
+    pub neighborhood: &'a NeighborhoodSet<H, W>,
+}
+
 impl<H: Copy, W: RingWord> NodeState<H, W> {
+    /// The rows this node supplies as a hop on the join route of `joiner` when the rows
+    /// `0..gathered` were taken from earlier hops: `gathered ..= shl(own, joiner)` (empty when
+    /// that is below `gathered`, or when this node is the joiner). Rows the table does not store
+    /// are empty but still count as taken: the joiner's row r comes from the first route node
+    /// that shares r digits with it, even when that node's row r is empty.
+    ///
+    /// ```
+    /// use pastry_kernel::{Config, NodeRef, NodeState};
+    ///
+    /// let hop = NodeState::new(Config::PAPER, NodeRef::new(0x1234u16, ()));
+    /// // The joiner 0x1299 shares 2 digits with the hop: rows 0, 1 and 2 are the hop's to give.
+    /// assert_eq!(hop.join_rows(0x1299, 0), 0..3);
+    /// // With rows 0 and 1 taken from earlier hops, only row 2.
+    /// assert_eq!(hop.join_rows(0x1299, 2), 2..3);
+    /// assert!(hop.join_rows(0x1299, 3).is_empty());
+    /// ```
+    #[must_use]
+    pub fn join_rows(&self, joiner: W, gathered: usize) -> core::ops::Range<usize> {
+        if joiner == self.own.id {
+            return gathered..gathered;
+        }
+        let top = shl_len(self.own.id, joiner, self.config.digit_width()) as usize;
+        gathered..(top + 1).max(gathered)
+    }
+
+    /// Builds the state of the joining node `own` from the [`JoinParts`] its join message
+    /// gathered: the same state [`NodeState::join`] builds from the snapshots of the route's
+    /// nodes, when `parts.rows` holds the rows [`NodeState::join_rows`] names for each hop.
+    /// Offers, in order, each route node followed by the rows it supplied, then every member
+    /// of Z's leaf set, then every member of A's neighborhood set; `proximity` is called once
+    /// per candidate (see [`Probe`]).
+    ///
+    /// # Errors
+    /// Nothing is built when
+    /// * a route node has `own`'s id: [`StateError::OwnId`];
+    /// * a row belongs to no route node, or the leaf set is not Z's:
+    ///   [`StateError::WrongOwner`];
+    /// * a row has another b, the leaf set another L or the neighborhood set another |M|:
+    ///   [`StateError::ConfigMismatch`].
+    pub fn join_from_parts<P: Probe>(
+        config: Config,
+        own: NodeRef<H, W>,
+        parts: &JoinParts<'_, H, W>,
+        mut proximity: impl FnMut(&NodeRef<H, W>) -> P,
+    ) -> Result<Self, StateError> {
+        if parts.route.iter().any(|n| n.id == own.id) {
+            return Err(StateError::OwnId);
+        }
+        for (_, t) in parts.rows {
+            if t.digit_width() != config.digit_width() {
+                return Err(StateError::ConfigMismatch);
+            }
+            if !parts.route.iter().any(|n| n.id == t.own()) {
+                return Err(StateError::WrongOwner);
+            }
+        }
+        if parts.leaf_set.half() != config.leaf_set_half()
+            || parts.neighborhood.capacity() != config.neighborhood_len()
+        {
+            return Err(StateError::ConfigMismatch);
+        }
+        if let Some(z) = parts.route.last() {
+            if parts.leaf_set.own() != z.id {
+                return Err(StateError::WrongOwner);
+            }
+        }
+        let mut state = NodeState::new(config, own);
+        for hop in parts.route {
+            state.offer(hop, &mut proximity);
+            for (row, t) in parts.rows.iter().filter(|(_, t)| t.own() == hop.id) {
+                for (_, e) in t.row(*row) {
+                    state.offer(&e.node, &mut proximity);
+                }
+            }
+        }
+        if !parts.route.is_empty() {
+            for n in parts.leaf_set.iter() {
+                state.offer(n, &mut proximity);
+            }
+            for e in parts.neighborhood.entries() {
+                state.offer(&e.node, &mut proximity);
+            }
+        }
+        state.invariants();
+        Ok(state)
+    }
+
     /// Builds the state of the joining node `own` from the snapshots of the nodes on its join
     /// route, `route[0]` = A (the nearby node that routed the join message for key `own.id`)
     /// through `route[k]` = Z (where it ended, the root of `own.id`).

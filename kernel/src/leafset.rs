@@ -24,7 +24,9 @@ use crate::word::RingWord;
 /// 5. the cached "knows the whole ring" flag equals: both sides are empty, or some node is on
 ///    both sides; the cached farthest ids equal the last member of each side (`own` for an empty
 ///    side); the cached scan flag equals: the whole ring is known, or the successor arc reaches
-///    the farthest predecessor (the arcs overlap).
+///    the farthest predecessor (the arcs overlap);
+/// 6. a side marked as having a hole ([`LeafSet::holes`]) is not full, and no side is marked
+///    while the whole ring is known.
 ///
 /// **Knows the whole ring.** DESIGN.md says a leaf set knows the whole ring where a side is not
 /// full or the two sides share a member. For leaf sets built by insertion only, a non-full side
@@ -36,10 +38,24 @@ use crate::word::RingWord;
 /// **Covered.** A key is covered when it lies on the arc from the farthest predecessor clockwise
 /// through `own` to the farthest successor, both ends included, or when the leaf set knows the
 /// whole ring.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// **Holes.** Removing a member ([`LeafSet::remove`]) while the whole ring is not known leaves a
+/// *hole* on its side: the side now lacks a node that some other live node may fill, and the
+/// next node beyond the farthest member is unknown. Until the hole is repaired, an insert on
+/// that side is taken only when the node lies strictly nearer than the side's farthest member
+/// (it fills a gap the side can vouch for); a node beyond the farthest member could be the true
+/// next one or a node from the far side of the ring, and appending it would stretch the covered
+/// arc over keys whose roots are unknown here (in the worst case the two sides would then share
+/// a node and claim the whole ring). Such nodes come in through repair
+/// ([`NodeState::repair_leaf_set`](crate::NodeState::repair_leaf_set)), which places each node
+/// by the sender's view of the ring. A hole is cleared when its side is full again or when the
+/// whole ring becomes known.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LeafSet<H, W = Guid> {
     own: W,
     half: u8,
+    /// The sides with a hole awaiting repair (invariant 6).
+    holes: Sides,
     /// Cached from the sides after every change (invariant 5).
     whole_ring: bool,
     /// Cached: the whole ring is known or the two arcs overlap, so a root needs a scan.
@@ -54,13 +70,33 @@ pub struct LeafSet<H, W = Guid> {
     predecessors: Vec<NodeRef<H, W>>,
 }
 
-/// Which sides of a leaf set a removed node was on.
+/// A pair of flags, one per side of a leaf set: the sides a removed node was on, the sides with
+/// a hole, the sides a merged node may go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Sides {
     /// It was a successor (clockwise side).
     pub successor: bool,
     /// It was a predecessor (counter-clockwise side).
     pub predecessor: bool,
+}
+
+impl Sides {
+    /// Neither side.
+    pub const NONE: Sides = Sides {
+        successor: false,
+        predecessor: false,
+    };
+    /// Both sides.
+    pub const BOTH: Sides = Sides {
+        successor: true,
+        predecessor: true,
+    };
+
+    /// Whether either flag is set.
+    #[must_use]
+    pub fn any(self) -> bool {
+        self.successor || self.predecessor
+    }
 }
 
 /// The root of a key among a leaf set's members and its owner.
@@ -83,6 +119,7 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         let set = LeafSet {
             own,
             half: half as u8,
+            holes: Sides::NONE,
             whole_ring: true,
             scan: true,
             far_successor: own,
@@ -94,19 +131,23 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         set
     }
 
-    /// A leaf set from its two sides, for decoders (`crate::codec`) that have already checked
-    /// every invariant of the type's documentation on the sides (side length at most `half`,
-    /// strict ring order nearest first, `own` on neither side). The whole-ring flag is computed
-    /// here; the invariants are checked again by [`LeafSet::invariants`] in debug builds.
+    /// A leaf set from its two sides and hole flags, for decoders (`crate::codec`) that have
+    /// already checked every invariant of the type's documentation on the sides (side length at
+    /// most `half`, strict ring order nearest first, `own` on neither side, a hole only on a
+    /// side that is not full and only when the sides share no node). The whole-ring flag is
+    /// computed here; the invariants are checked again by [`LeafSet::invariants`] in debug
+    /// builds.
     pub(crate) fn from_sides(
         own: W,
         half: u8,
         successors: Vec<NodeRef<H, W>>,
         predecessors: Vec<NodeRef<H, W>>,
+        holes: Sides,
     ) -> Self {
         let mut set = LeafSet {
             own,
             half,
+            holes,
             whole_ring: true,
             scan: true,
             far_successor: own,
@@ -198,7 +239,14 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         self.whole_ring
     }
 
-    /// Whether a side holds L/2 nodes.
+    /// The sides with a hole awaiting repair: a member was removed from them while the whole
+    /// ring was not known, and they have not been full since (see the type's documentation).
+    #[must_use]
+    pub fn holes(&self) -> Sides {
+        self.holes
+    }
+
+    /// Whether both sides hold L/2 nodes.
     #[must_use]
     pub fn is_full(&self) -> bool {
         self.successors.len() == self.half() && self.predecessors.len() == self.half()
@@ -290,19 +338,65 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         best
     }
 
-    /// Offers `node` to both sides; each keeps its L/2 nearest. Returns whether the membership
-    /// changed. A known id has its handle refreshed and returns `Ok(false)`.
+    /// Offers `node` to both sides; each keeps its L/2 nearest, except that a side with a hole
+    /// takes the node only if it lies strictly nearer than the side's farthest member (see
+    /// **Holes** in the type's documentation). Returns whether the membership changed. A known
+    /// id has its handle refreshed and returns `Ok(false)`.
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
     pub fn insert(&mut self, node: NodeRef<H, W>) -> Result<bool, StateError> {
+        self.insert_with(node, Sides::BOTH, false)
+    }
+
+    /// Whether [`LeafSet::insert`] would add `node` to a side, without changing anything.
+    #[must_use]
+    pub fn would_insert(&self, node: W) -> bool {
+        if node == self.own || self.contains(node) {
+            return false;
+        }
+        let own = self.own;
+        let half = self.half();
+        would_insert_side(&self.successors, node, half, !self.holes.successor, |id| {
+            cw(&own, &id)
+        }) || would_insert_side(
+            &self.predecessors,
+            node,
+            half,
+            !self.holes.predecessor,
+            |id| cw(&id, &own),
+        )
+    }
+
+    /// The insert behind [`LeafSet::insert`] and [`LeafSet::insert_on`]: offers `node` to the
+    /// chosen `sides`; `repair` lets a side with a hole take a node beyond its farthest member.
+    fn insert_with(
+        &mut self,
+        node: NodeRef<H, W>,
+        sides: Sides,
+        repair: bool,
+    ) -> Result<bool, StateError> {
         if node.id == self.own {
             return Err(StateError::OwnId);
         }
         let own = self.own;
         let half = self.half();
-        let added_s = insert_side(&mut self.successors, node, half, |id| cw(&own, &id));
-        let added_p = insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
+        let added_s = sides.successor
+            && insert_side(
+                &mut self.successors,
+                node,
+                half,
+                repair || !self.holes.successor,
+                |id| cw(&own, &id),
+            );
+        let added_p = sides.predecessor
+            && insert_side(
+                &mut self.predecessors,
+                node,
+                half,
+                repair || !self.holes.predecessor,
+                |id| cw(&id, &own),
+            );
         let changed = added_s || added_p;
         if changed {
             self.refresh_cache();
@@ -311,9 +405,9 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         Ok(changed)
     }
 
-    /// Offers `node` to the chosen sides only, each keeping its L/2 nearest; the other side is
-    /// left alone. Returns whether the membership changed. Used when a merged leaf set places
-    /// the node on one side of the local node.
+    /// Offers `node` to the chosen sides only, each keeping its L/2 nearest, a side with a hole
+    /// included (the repair case: the caller has placed the node by a live node's view of the
+    /// ring); the other side is left alone. Returns whether the membership changed.
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
@@ -322,29 +416,18 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         node: NodeRef<H, W>,
         sides: Sides,
     ) -> Result<bool, StateError> {
-        if node.id == self.own {
-            return Err(StateError::OwnId);
-        }
-        let own = self.own;
-        let half = self.half();
-        let added_s =
-            sides.successor && insert_side(&mut self.successors, node, half, |id| cw(&own, &id));
-        let added_p = sides.predecessor
-            && insert_side(&mut self.predecessors, node, half, |id| cw(&id, &own));
-        let changed = added_s || added_p;
-        if changed {
-            self.refresh_cache();
-        }
-        self.invariants();
-        Ok(changed)
+        self.insert_with(node, sides, true)
     }
 
     /// Removes the node `id` from both sides; returns the sides it was on (all false if it was
-    /// not a member).
+    /// not a member). Unless the whole ring is still known afterwards, those sides are marked as
+    /// having a hole ([`LeafSet::holes`]).
     pub fn remove(&mut self, id: W) -> Sides {
         let successor = remove_from(&mut self.successors, id);
         let predecessor = remove_from(&mut self.predecessors, id);
         if successor || predecessor {
+            self.holes.successor |= successor;
+            self.holes.predecessor |= predecessor;
             self.refresh_cache();
         }
         self.invariants();
@@ -356,6 +439,16 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
 
     fn refresh_cache(&mut self) {
         self.whole_ring = self.compute_whole_ring();
+        if self.whole_ring {
+            self.holes = Sides::NONE;
+        }
+        let half = self.half();
+        if self.successors.len() == half {
+            self.holes.successor = false;
+        }
+        if self.predecessors.len() == half {
+            self.holes.predecessor = false;
+        }
         self.far_successor = self.successors.last().map_or(self.own, |n| n.id);
         self.far_predecessor = self.predecessors.last().map_or(self.own, |n| n.id);
         self.scan = self.compute_scan();
@@ -418,6 +511,18 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
                 self.compute_whole_ring(),
                 "stale whole-ring flag"
             );
+            assert!(
+                !(self.holes.any() && self.whole_ring),
+                "a hole while the whole ring is known"
+            );
+            assert!(
+                !(self.holes.successor && self.successors.len() == self.half()),
+                "a hole on a full successor side"
+            );
+            assert!(
+                !(self.holes.predecessor && self.predecessors.len() == self.half()),
+                "a hole on a full predecessor side"
+            );
             assert_eq!(self.scan, self.compute_scan(), "stale scan flag");
             assert_eq!(
                 self.far_successor,
@@ -433,12 +538,14 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
     }
 }
 
-/// Inserts `node` into a side kept sorted by `key_of` (strictly increasing), capped at `cap`.
-/// Returns whether the node was added; a node already present has its handle refreshed.
+/// Inserts `node` into a side kept sorted by `key_of` (strictly increasing), capped at `cap`;
+/// with `append` false only strictly before the last member. Returns whether the node was
+/// added; a node already present has its handle refreshed.
 fn insert_side<H: Copy, W: RingWord>(
     side: &mut Vec<NodeRef<H, W>>,
     node: NodeRef<H, W>,
     cap: usize,
+    append: bool,
     key_of: impl Fn(W) -> W,
 ) -> bool {
     let d = key_of(node.id);
@@ -449,7 +556,7 @@ fn insert_side<H: Copy, W: RingWord>(
             return false;
         }
     }
-    if i >= cap {
+    if i >= cap || (!append && i >= side.len()) {
         return false;
     }
     if side.len() == cap {
@@ -457,6 +564,19 @@ fn insert_side<H: Copy, W: RingWord>(
     }
     side.insert(i, node);
     true
+}
+
+/// Whether [`insert_side`] would add the node `id` (not a member) to the side.
+fn would_insert_side<H, W: RingWord>(
+    side: &[NodeRef<H, W>],
+    id: W,
+    cap: usize,
+    append: bool,
+    key_of: impl Fn(W) -> W,
+) -> bool {
+    let d = key_of(id);
+    let i = side.partition_point(|m| key_of(m.id) < d);
+    i < cap && (append || i < side.len())
 }
 
 fn remove_from<H, W: RingWord>(side: &mut Vec<NodeRef<H, W>>, id: W) -> bool {

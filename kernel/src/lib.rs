@@ -77,13 +77,13 @@ pub use arith::{Column, Digit, DigitWidth, Row};
 pub use config::{Config, ConfigError};
 pub use error::StateError;
 pub use guid::{Guid, ParseGuidError};
-pub use join::{Merged, Probe};
+pub use join::{JoinParts, Merged, Probe};
 pub use leafset::{LeafRoot, LeafSet, Sides};
 pub use lookup::{KeyRange, NeighborSet, RANDOMIZED_CHOICES};
 pub use neighborhood::NeighborhoodSet;
 pub use node::{Entry, NodeRef, Proximity};
 pub use repair::{RepairHint, Side};
-pub use state::{Forgotten, Learned, NodeState, ReplicaSet, Route, Via, MAX_REPLICAS};
+pub use state::{Admission, Forgotten, Learned, NodeState, ReplicaSet, Route, Via, MAX_REPLICAS};
 pub use table::{Placement, RoutingTable};
 pub use word::{Boolean, RingWord, Word};
 

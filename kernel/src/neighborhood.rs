@@ -19,7 +19,7 @@ use crate::word::RingWord;
 /// 3. no id appears twice and `own` does not appear;
 /// 4. a newcomer displaces the farthest entry only when it is strictly nearer (ties keep the
 ///    incumbents).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NeighborhoodSet<H, W = Guid> {
     own: W,
     capacity: u16,
@@ -123,6 +123,17 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
         self.entries.insert(at, entry);
         self.invariants();
         Ok(true)
+    }
+
+    /// Whether [`NeighborhoodSet::insert`] of the node `id` at `proximity` would make it a
+    /// member, without changing anything: it is not a member (nor the owner) and is strictly
+    /// nearer than the farthest member of a full set. Pass `proximity` 0 to ask whether it
+    /// would be kept if it were near enough.
+    #[must_use]
+    pub fn would_insert(&self, id: W, proximity: Proximity) -> bool {
+        id != self.own
+            && self.get(id).is_none()
+            && self.entries.partition_point(|e| e.proximity <= proximity) < self.capacity()
     }
 
     /// Removes the member `id`.

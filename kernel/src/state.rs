@@ -45,7 +45,7 @@ use crate::word::RingWord;
 /// assert_eq!(state.route(Guid::new(0x1001 << 112)), Route::Deliver);
 /// # Ok::<(), pastry_kernel::StateError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NodeState<H, W = Guid> {
     pub(crate) config: Config,
     pub(crate) own: NodeRef<H, W>,
@@ -113,6 +113,26 @@ impl<H, W> Learned<H, W> {
         self.leaf_set
             || self.neighborhood
             || matches!(self.table, Placement::Added(..) | Placement::Replaced(..))
+    }
+}
+
+/// Which structures [`NodeState::learn`] would add a node to: the answer of
+/// [`NodeState::admits`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Admission {
+    /// The leaf set would take it.
+    pub leaf_set: bool,
+    /// Its routing-table slot is empty, or held by another node with a larger figure.
+    pub table: bool,
+    /// The neighborhood set would take it.
+    pub neighborhood: bool,
+}
+
+impl Admission {
+    /// Whether any structure would take the node.
+    #[must_use]
+    pub fn any(&self) -> bool {
+        self.leaf_set || self.table || self.neighborhood
     }
 }
 
@@ -293,6 +313,41 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             table,
             neighborhood,
         })
+    }
+
+    /// Which structures [`NodeState::learn`] of the node `id` at `proximity` would add it to,
+    /// without changing anything ([`Learned::added`] of that call equals
+    /// [`Admission::any`] of this one). A node already held by a structure is not admitted
+    /// to it again (learning it would refresh it); the local node is admitted nowhere.
+    ///
+    /// **Probing before learning.** A host that measures proximity with its own messages (a
+    /// probe now, its reply later) asks `admits(id, 0)` — "would this node be kept if it were
+    /// near enough?" — and probes only the nodes that pass, then learns each at its measured
+    /// figure when the reply comes. A host that already has a figure asks with it. The leaf set
+    /// does not depend on the figure.
+    ///
+    /// ```
+    /// use pastry_kernel::{Config, NodeRef, NodeState};
+    ///
+    /// let mut s = NodeState::new(Config::PAPER, NodeRef::new(0x1000u16, 0u8));
+    /// s.learn(NodeRef::new(0x8000, 1), 50)?;
+    /// // 0x8100 shares slot R[0][8] with 0x8000: kept only if nearer than 50.
+    /// assert!(s.admits(0x8100, 0).table);
+    /// assert!(!s.admits(0x8100, 50).table);
+    /// // A known node is not admitted again.
+    /// assert!(!s.admits(0x8000, 0).any());
+    /// # Ok::<(), pastry_kernel::StateError>(())
+    /// ```
+    #[must_use]
+    pub fn admits(&self, id: W, proximity: Proximity) -> Admission {
+        if id == self.own.id {
+            return Admission::default();
+        }
+        Admission {
+            leaf_set: self.leaf.would_insert(id),
+            table: self.table.would_place(id, proximity),
+            neighborhood: self.neighborhood.would_insert(id, proximity),
+        }
     }
 
     /// Removes the node `id` from every structure and reports the holes it left.

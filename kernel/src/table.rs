@@ -40,7 +40,7 @@ type Bitmap = BitArray<[u64; 4], Lsb0>;
 ///    set only below 2^b;
 /// 3. no row at or past `W::BITS / b` exists, and the last stored row is not empty;
 /// 4. `len()` is the total number of entries.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RoutingTable<H, W = Guid> {
     own: W,
     b: DigitWidth,
@@ -48,7 +48,7 @@ pub struct RoutingTable<H, W = Guid> {
     rows: Vec<TableRow<H, W>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct TableRow<H, W> {
     occupied: Bitmap,
     /// The entries of the set bits, in column order.
@@ -300,6 +300,21 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
         self.trim();
         self.invariants();
         Ok(placement)
+    }
+
+    /// Whether [`RoutingTable::insert`] of the node `id` at `proximity` would add it or replace
+    /// the incumbent, without changing anything: its slot is empty, or holds another node with
+    /// a larger figure. A node already in its slot is not (it would be refreshed). Pass
+    /// `proximity` 0 to ask whether the node would be kept if it were near enough.
+    #[must_use]
+    pub fn would_place(&self, id: W, proximity: Proximity) -> bool {
+        let Some((r, c)) = slot_of(self.own, id, self.b) else {
+            return false;
+        };
+        match self.get(r, c) {
+            None => true,
+            Some(e) => e.node.id != id && proximity < e.proximity,
+        }
     }
 
     /// Empties the slot holding `id`; returns the slot and the removed entry.

@@ -228,14 +228,20 @@ fn repair_leaf_set_never_pads_a_short_side_from_the_far_side() {
     let live = |m: &Node| (!dead(m.handle)).then_some(1u32);
     assert_eq!(me.leaf_set_shortfall(), (7, 0));
 
-    // Plain merging pads the successor side with the local node's own predecessors: the side
-    // looks full and the two sides share members, a false claim to know the whole ring.
+    // The forgets left a hole on the successor side. Plain merging would pad that side with the
+    // local node's own predecessors (they are the nearest known nodes clockwise once the side
+    // is short), making it look full and share members with the other side: a false claim to
+    // know the whole ring. The hole stops it: a holed side takes only nodes nearer than its
+    // farthest member, so the side stays short and still asks for repair.
+    assert!(me.leaf_set().holes().successor);
     let mut plain = me.clone();
     plain
         .merge_leaf_set(&ring[38], them.leaf_set(), live)
         .expect("their own leaf set");
-    assert_eq!(plain.leaf_set_shortfall(), (0, 0));
-    assert!(plain.leaf_set().knows_whole_ring());
+    assert_eq!(plain.leaf_set_shortfall(), (7, 0));
+    assert!(!plain.leaf_set().knows_whole_ring());
+    assert!(plain.leaf_set().holes().successor);
+    assert_eq!(plain.leaf_set().successors(), me.leaf_set().successors());
 
     // Repair keeps each node on the side the sender's view gives it: still short, still asking.
     let mut repaired = me.clone();
