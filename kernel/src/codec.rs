@@ -1063,13 +1063,21 @@ fn emit_neighborhood_body<S: Sink, H: WireHandle, W: RingWord>(
     Ok(())
 }
 
-#[allow(clippy::cast_possible_truncation)] // L <= 64, |M| <= 256
 fn emit_state<S: Sink, H: WireHandle, W: RingWord>(
     s: &mut S,
     state: &NodeState<H, W>,
 ) -> Result<(), EncodeError> {
-    let c = state.config();
     s.header::<W>(Kind::State)?;
+    emit_state_piece(s, state)
+}
+
+/// A state without the header.
+#[allow(clippy::cast_possible_truncation)] // L <= 64, |M| <= 256
+fn emit_state_piece<S: Sink, H: WireHandle, W: RingWord>(
+    s: &mut S,
+    state: &NodeState<H, W>,
+) -> Result<(), EncodeError> {
+    let c = state.config();
     s.u8(c.digit_width().bits() as u8)?;
     s.u8(c.leaf_set_len() as u8)?;
     s.u16(c.neighborhood_len() as u16)?;
@@ -1537,6 +1545,46 @@ impl Sink for VecSink<'_> {
     }
 }
 
+/// Where an [`Encoder`] writes: a vector, a caller's slice, or nowhere (counting).
+enum Out<'a> {
+    Vec(VecSink<'a>),
+    Slice(Writer<'a>),
+    Count(Counter),
+}
+
+impl Out<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Out::Vec(v) => v.out.len(),
+            Out::Slice(w) => w.pos,
+            Out::Count(c) => c.len,
+        }
+    }
+}
+
+impl Sink for Out<'_> {
+    fn bytes(&mut self, b: &[u8]) -> Result<(), EncodeError> {
+        match self {
+            Out::Vec(v) => v.bytes(b),
+            Out::Slice(w) => w.bytes(b),
+            Out::Count(c) => c.bytes(b),
+        }
+    }
+    fn handle<H: WireHandle>(&mut self, h: &H) -> Result<(), EncodeError> {
+        match self {
+            Out::Vec(v) => v.handle(h),
+            Out::Slice(w) => {
+                let len = h.encoded_len();
+                if !(H::MIN_LEN..=H::MAX_LEN).contains(&len) {
+                    return Err(EncodeError::HandleLength { len });
+                }
+                w.handle(h)
+            }
+            Out::Count(c) => c.handle(h),
+        }
+    }
+}
+
 /// Writes the fields of a larger message — a protocol built on this codec — into a `Vec<u8>`,
 /// by the rules of the kernel's own encodings: big-endian integers, ids in `W::BITS / 8` bytes,
 /// handles by their [`WireHandle`] encoding, and the kernel's parts as **pieces**: their
@@ -1545,14 +1593,18 @@ impl Sink for VecSink<'_> {
 ///
 /// | piece | bytes |
 /// |---|---|
+/// | [`Encoder::state`] | b (1), L (1), \|M\| (2), own node, leaf-set, table and neighborhood bodies |
 /// | [`Encoder::leaf_set`] | L (1), owner id (w), leaf-set body |
 /// | [`Encoder::row`] | b (1), owner id (w), row r (1), row body |
 /// | [`Encoder::neighborhood`] | \|M\| (2), owner id (w), neighborhood body |
 /// | [`Encoder::nodes`] | count (2), then `count` nodes (id, handle) in strictly increasing id order |
 /// | [`Encoder::ids`] | count (2), then `count` ids in strictly increasing order |
 ///
-/// (The bodies are those of the [module docs](self).) On an error the vector is cut back to
-/// its length when the encoder was made, so a failed message leaves nothing behind.
+/// (The bodies are those of the [module docs](self).) An encoder writes to a vector
+/// ([`Encoder::new`]; on an error the vector is cut back to its length when the encoder was
+/// made, so a failed message leaves nothing behind), into a caller's slice
+/// ([`Encoder::slice`]; no allocation; [`EncodeError::BufferTooSmall`] when it is full), or
+/// only counts ([`Encoder::counter`], to size a buffer).
 ///
 /// ```
 /// use pastry_kernel::codec::{Decoder, Encoder};
@@ -1562,7 +1614,7 @@ impl Sink for VecSink<'_> {
 /// state.learn(NodeRef::new(Guid::new(9 << 120), 2), 10)?;
 /// let mut out = Vec::new();
 /// let mut e = Encoder::new(&mut out);
-/// e.u8(42);
+/// e.u8(42)?;
 /// e.leaf_set(state.leaf_set())?;
 /// e.nodes(&[*state.own()])?;
 ///
@@ -1574,7 +1626,7 @@ impl Sink for VecSink<'_> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Encoder<'a> {
-    sink: VecSink<'a>,
+    sink: Out<'a>,
     start: usize,
 }
 
@@ -1583,53 +1635,98 @@ impl<'a> Encoder<'a> {
     pub fn new(out: &'a mut Vec<u8>) -> Self {
         let start = out.len();
         Encoder {
-            sink: VecSink { out },
+            sink: Out::Vec(VecSink { out }),
             start,
         }
     }
 
-    /// The bytes written so far by this encoder.
+    /// An encoder writing into `buf` from its start, allocating nothing.
+    pub fn slice(buf: &'a mut [u8]) -> Self {
+        Encoder {
+            sink: Out::Slice(Writer { buf, pos: 0 }),
+            start: 0,
+        }
+    }
+
+    /// An encoder that writes nothing and counts the bytes ([`Encoder::written`]).
+    #[must_use]
+    pub fn counter() -> Encoder<'static> {
+        Encoder {
+            sink: Out::Count(Counter {
+                len: 0,
+                strict: true,
+            }),
+            start: 0,
+        }
+    }
+
+    /// The bytes written (or counted) so far by this encoder.
     #[must_use]
     pub fn written(&self) -> usize {
-        self.sink.out.len() - self.start
+        self.sink.len() - self.start
     }
 
     fn check<T>(&mut self, r: Result<T, EncodeError>) -> Result<T, EncodeError> {
         if r.is_err() {
-            self.sink.out.truncate(self.start);
+            if let Out::Vec(v) = &mut self.sink {
+                v.out.truncate(self.start);
+            }
         }
         r
     }
 
     /// One byte.
-    pub fn u8(&mut self, v: u8) {
-        self.sink.out.push(v);
+    ///
+    /// # Errors
+    /// [`EncodeError::BufferTooSmall`] when writing into a full slice.
+    pub fn u8(&mut self, v: u8) -> Result<(), EncodeError> {
+        let r = self.sink.bytes(&[v]);
+        self.check(r)
     }
 
     /// Two bytes, big-endian.
-    pub fn u16(&mut self, v: u16) {
-        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    ///
+    /// # Errors
+    /// As [`Encoder::u8`].
+    pub fn u16(&mut self, v: u16) -> Result<(), EncodeError> {
+        let r = self.sink.bytes(&v.to_be_bytes());
+        self.check(r)
     }
 
     /// Four bytes, big-endian.
-    pub fn u32(&mut self, v: u32) {
-        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    ///
+    /// # Errors
+    /// As [`Encoder::u8`].
+    pub fn u32(&mut self, v: u32) -> Result<(), EncodeError> {
+        let r = self.sink.bytes(&v.to_be_bytes());
+        self.check(r)
     }
 
     /// Eight bytes, big-endian.
-    pub fn u64(&mut self, v: u64) {
-        self.sink.out.extend_from_slice(&v.to_be_bytes());
+    ///
+    /// # Errors
+    /// As [`Encoder::u8`].
+    pub fn u64(&mut self, v: u64) -> Result<(), EncodeError> {
+        let r = self.sink.bytes(&v.to_be_bytes());
+        self.check(r)
     }
 
     /// Raw bytes, as they are (the caller writes their length first if the reader needs it).
-    pub fn bytes(&mut self, b: &[u8]) {
-        self.sink.out.extend_from_slice(b);
+    ///
+    /// # Errors
+    /// As [`Encoder::u8`].
+    pub fn bytes(&mut self, b: &[u8]) -> Result<(), EncodeError> {
+        let r = self.sink.bytes(b);
+        self.check(r)
     }
 
     /// An id in `W::BITS / 8` bytes.
-    pub fn word<W: RingWord>(&mut self, w: W) {
-        // Writing to a vector cannot fail.
-        let _ = self.sink.word(w);
+    ///
+    /// # Errors
+    /// As [`Encoder::u8`].
+    pub fn word<W: RingWord>(&mut self, w: W) -> Result<(), EncodeError> {
+        let r = self.sink.word(w);
+        self.check(r)
     }
 
     /// A handle.
@@ -1650,6 +1747,18 @@ impl<'a> Encoder<'a> {
         n: &NodeRef<H, W>,
     ) -> Result<(), EncodeError> {
         let r = self.sink.node(n);
+        self.check(r)
+    }
+
+    /// A whole state as a piece (b, L, |M|, own node, leaf-set, table and neighborhood bodies).
+    ///
+    /// # Errors
+    /// As [`Encoder::handle`].
+    pub fn state<H: WireHandle, W: RingWord>(
+        &mut self,
+        state: &NodeState<H, W>,
+    ) -> Result<(), EncodeError> {
+        let r = emit_state_piece(&mut self.sink, state);
         self.check(r)
     }
 
@@ -1720,7 +1829,7 @@ impl<'a> Encoder<'a> {
         &mut self,
         items: &[T],
         id: impl Fn(&T) -> W,
-        mut write: impl FnMut(&mut VecSink<'a>, &T) -> Result<(), EncodeError>,
+        mut write: impl FnMut(&mut Out<'a>, &T) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
         let count = u16::try_from(items.len()).map_err(|_| EncodeError::TooLong {
             len: items.len(),
@@ -1732,7 +1841,7 @@ impl<'a> Encoder<'a> {
         }) {
             return Err(EncodeError::Unsorted);
         }
-        self.u16(count);
+        self.sink.u16(count)?;
         for item in items {
             write(&mut self.sink, item)?;
         }
@@ -1833,6 +1942,14 @@ impl<'a> Decoder<'a> {
     /// As [`Decoder::word`] and [`Decoder::handle`].
     pub fn node<H: WireHandle, W: RingWord>(&mut self) -> Result<NodeRef<H, W>, DecodeError> {
         self.r.node()
+    }
+
+    /// A state piece ([`Encoder::state`]).
+    ///
+    /// # Errors
+    /// The first rule of the state layout the input breaks.
+    pub fn state<H: WireHandle, W: RingWord>(&mut self) -> Result<NodeState<H, W>, DecodeError> {
+        read_state_piece(&mut self.r)
     }
 
     /// A leaf-set piece ([`Encoder::leaf_set`]).
@@ -1967,25 +2084,32 @@ impl<H: WireHandle, W: RingWord> NodeState<H, W> {
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::new(bytes);
         r.header::<W>(Kind::State)?;
-        let b = r.digit_width()?;
-        let half = r.leaf_half()?;
-        let m = r.neighborhood_len()?;
-        let config = Config::new(b.bits(), usize::from(half) * 2, usize::from(m))?;
-        let own: NodeRef<H, W> = r.node()?;
-        let leaf = read_leaf_body(&mut r, own.id, half)?;
-        let table = read_table_body(&mut r, own.id, b)?;
-        let neighborhood = read_neighborhood_body(&mut r, own.id, m)?;
+        let state = read_state_piece(&mut r)?;
         r.finish()?;
-        let state = NodeState {
-            config,
-            own,
-            leaf,
-            table,
-            neighborhood,
-        };
-        state.invariants();
         Ok(state)
     }
+}
+
+fn read_state_piece<H: WireHandle, W: RingWord>(
+    r: &mut Reader<'_>,
+) -> Result<NodeState<H, W>, DecodeError> {
+    let b = r.digit_width()?;
+    let half = r.leaf_half()?;
+    let m = r.neighborhood_len()?;
+    let config = Config::new(b.bits(), usize::from(half) * 2, usize::from(m))?;
+    let own: NodeRef<H, W> = r.node()?;
+    let leaf = read_leaf_body(r, own.id, half)?;
+    let table = read_table_body(r, own.id, b)?;
+    let neighborhood = read_neighborhood_body(r, own.id, m)?;
+    let state = NodeState {
+        config,
+        own,
+        leaf,
+        table,
+        neighborhood,
+    };
+    state.invariants();
+    Ok(state)
 }
 
 impl<H: WireHandle, W: RingWord> LeafSet<H, W> {

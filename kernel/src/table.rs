@@ -302,6 +302,23 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
         Ok(placement)
     }
 
+    /// A table of the same owner holding only row `row` of this one (empty when the row is not
+    /// stored): what a row request is answered with, without copying the rest of the table.
+    #[must_use]
+    pub fn only_row(&self, row: Row) -> RoutingTable<H, W> {
+        let entries: Vec<Entry<H, W>> = self.row(row).map(|(_, e)| *e).collect();
+        if entries.is_empty() {
+            return RoutingTable::new(self.own, self.b);
+        }
+        let mut t = RoutingTable::with_row_capacity(self.own, self.b, row.index() + 1);
+        for _ in 0..row.0 {
+            t.push_row(Vec::new());
+        }
+        t.push_row(entries);
+        t.invariants();
+        t
+    }
+
     /// Whether [`RoutingTable::insert`] of the node `id` at `proximity` would add it or replace
     /// the incumbent, without changing anything: its slot is empty, or holds another node with
     /// a larger figure. A node already in its slot is not (it would be refreshed). Pass

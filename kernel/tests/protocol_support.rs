@@ -278,11 +278,11 @@ fn pieces_round_trip() {
     let s: State = NodeState::from_ring(Config::PAPER, ring[10], &ring, |n| n.handle as u32, 2);
     let mut out = vec![0xee]; // the encoder appends after what is there
     let mut e = Encoder::new(&mut out);
-    e.u8(7);
-    e.u16(0x1234);
-    e.u32(0xdead_beef);
-    e.u64(u64::MAX - 1);
-    e.word(0xabcdu16);
+    e.u8(7).expect("fits");
+    e.u16(0x1234).expect("fits");
+    e.u32(0xdead_beef).expect("fits");
+    e.u64(u64::MAX - 1).expect("fits");
+    e.word(0xabcdu16).expect("fits");
     e.node(s.own()).expect("encodable");
     e.leaf_set(s.leaf_set()).expect("encodable");
     e.row(s.table(), Row(1)).expect("encodable");
@@ -293,7 +293,7 @@ fn pieces_round_trip() {
     e.nodes(&nodes).expect("sorted");
     let ids: Vec<u16> = members.iter().copied().collect();
     e.ids(&ids).expect("sorted");
-    e.bytes(b"tail");
+    e.bytes(b"tail").expect("fits");
     let written = e.written();
     assert_eq!(written + 1, out.len());
 
@@ -310,10 +310,46 @@ fn pieces_round_trip() {
     assert!(table.row(Row(1)).eq(s.table().row(Row(1))));
     let (owner, hood) = d.neighborhood::<usize, u16>().expect("neighborhood piece");
     assert_eq!((owner, &hood), (s.id(), s.neighborhood()));
-    assert_eq!(d.nodes::<usize, u16>(1000), Ok(nodes));
-    assert_eq!(d.ids::<u16>(1000), Ok(ids));
+    assert_eq!(d.nodes::<usize, u16>(1000).as_ref(), Ok(&nodes));
+    assert_eq!(d.ids::<u16>(1000).as_ref(), Ok(&ids));
     assert_eq!(d.bytes(4), Ok(&b"tail"[..]));
     assert_eq!(d.remaining(), 0);
+    d.finish().expect("all read");
+
+    // The same fields into a slice, and counted: the same bytes and length.
+    let mut buf = vec![0u8; written];
+    let mut e = Encoder::slice(&mut buf);
+    e.u8(7).expect("fits");
+    e.u16(0x1234).expect("fits");
+    e.u32(0xdead_beef).expect("fits");
+    e.u64(u64::MAX - 1).expect("fits");
+    e.word(0xabcdu16).expect("fits");
+    e.node(s.own()).expect("fits");
+    e.leaf_set(s.leaf_set()).expect("fits");
+    e.row(s.table(), Row(1)).expect("fits");
+    e.neighborhood(s.neighborhood(), s.id()).expect("fits");
+    e.nodes(&nodes).expect("fits");
+    e.ids(&ids).expect("fits");
+    e.bytes(b"tail").expect("fits");
+    assert_eq!(e.written(), written);
+    assert_eq!(&buf[..], &out[1..]);
+    let mut small = vec![0u8; 3];
+    let mut e = Encoder::slice(&mut small);
+    e.u16(1).expect("fits");
+    assert!(matches!(e.u16(2), Err(EncodeError::BufferTooSmall { .. })));
+    let mut c = Encoder::counter();
+    c.leaf_set(s.leaf_set()).expect("counted");
+    c.state(&s).expect("counted");
+    assert_eq!(
+        c.written(),
+        s.leaf_set().encoded_len() - 5 + s.encoded_len() - 5
+    );
+
+    // A state piece round-trips.
+    let mut out = Vec::new();
+    Encoder::new(&mut out).state(&s).expect("encodable");
+    let mut d = Decoder::new(&out);
+    assert_eq!(d.state::<usize, u16>().as_ref(), Ok(&s));
     d.finish().expect("all read");
 
     // The whole-message `to_vec` forms equal the slice encoders' output.
@@ -384,7 +420,7 @@ fn piece_errors_carry_offsets() {
     let s: State = NodeState::from_ring(Config::PAPER, ring[3], &ring, |_| 1, 1);
     let mut out = Vec::new();
     let mut e = Encoder::new(&mut out);
-    e.u32(0);
+    e.u32(0).expect("fits");
     e.leaf_set(s.leaf_set()).expect("encodable");
     // Corrupt the first successor's id so the side is out of order: the error's offset is
     // counted from the start of the whole input.

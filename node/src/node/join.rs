@@ -1,0 +1,508 @@
+//! The consistent join (the paper's section 2.4, made consistent after MSPastry and
+//! FreePastry), seen from the joining node, from the hops of its request and from its root.
+//!
+//! 1. **Request.** The joining node X sends a `JoinRequest` to its contact A; it is routed
+//!    towards X's id like any message (per-hop acks, re-routing), and each hop adds its part:
+//!    itself, the rows [`NodeState::join_rows`] names, and, at A, its neighborhood set. A hop
+//!    never routes it to X itself (X may still be in a stale leaf set).
+//! 2. **Root.** The node where it ends, Z, is active and X's root. Z serves **one joining node
+//!    at a time per side** (the fix for the ring split that model checking found in MSPastry's
+//!    join): if another joiner holds the side X is on, Z answers `JoinBusy` and X retries;
+//!    otherwise Z reserves the side for X (until X is known to be active, is found faulty, or
+//!    [`NodeConfig::join_grant`] passes) and answers `JoinReply` with everything gathered and
+//!    its leaf set.
+//! 3. **Probing.** X probes every node its state would take before taking it: the would-be
+//!    leaf-set members with a `LeafProbe` (each adds X, if X belongs in its leaf set, before
+//!    answering with its own leaf set), the others with a `Ping`. Members named in an answer
+//!    that would enter X's leaf set are probed the same way. X builds its state with the
+//!    kernel's [`NodeState::join_from_parts`] from the nodes that answered, at their measured
+//!    figures.
+//! 4. **Active.** X becomes active when its leaf set is complete (both sides full, or the
+//!    whole ring known) and every would-be member has answered or been found faulty. Before
+//!    that it delivers nothing and serves no join: a message it would be the root of is
+//!    forwarded as if it were absent. On activation X sends its state to its leaf set (which
+//!    clears their joining marks and Z's reservation).
+//! 5. **Second stage and last step.** X asks each routing-table entry for its row and each
+//!    neighborhood member for its neighborhood set and the rows it shares with X, merges what
+//!    comes back (with probes), then sends its state to every node in it that was not told
+//!    yet; each merges it with probes (the paper's "those nodes in turn update their own
+//!    state").
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+use pastry_kernel::codec::WireHandle;
+use pastry_kernel::{arith, NodeRef, RingWord, Row};
+
+use super::{Asked, Estimator, JoinProgress, Node, Phase, Source, Timer};
+use crate::config::{NodeConfig, Time};
+use crate::event::Event;
+use crate::message::{Body, JoinGather, JoinReply, Routed};
+
+impl<H, W, E> Node<H, W, E>
+where
+    H: WireHandle + Eq,
+    W: RingWord,
+    E: Estimator<H>,
+{
+    /// Sends (or sends again) the join request to the contact and arms the join timer.
+    pub(super) fn send_join_request(&mut self, now: Time) {
+        let Some(contact) = self.join.contact else {
+            return;
+        };
+        self.join.attempt = self.join.attempt.saturating_add(1);
+        self.counters.join_attempts += 1;
+        let seq = self.fresh_id();
+        self.join.seq = seq;
+        let own = *self.state.own();
+        let routed = Routed {
+            key: own.id,
+            origin: own,
+            seq,
+            hops: 0,
+            body: JoinGather {
+                route: Vec::new(),
+                next_row: 0,
+                rows: Vec::new(),
+                neighborhood: None,
+            },
+        };
+        self.send_new(contact, Body::JoinRequest(routed));
+        self.arm_join_timer(now);
+    }
+
+    /// Arms the join timer at `join_retry · 2^(attempt − 1)` (at most 64 · `join_retry`).
+    fn arm_join_timer(&mut self, now: Time) {
+        if let Some(at) = self.join.timer.take() {
+            self.timers.disarm(at, Timer::Join);
+        }
+        let exp = u32::from(self.join.attempt.saturating_sub(1).min(6));
+        let wait = NodeConfig::micros(self.cfg.join_retry).saturating_mul(1 << exp);
+        let at = now.saturating_add(wait);
+        self.join.timer = Some(at);
+        self.timers.arm(at, Timer::Join);
+    }
+
+    /// The join timer: no answer (or a busy root) — try again, or give up; while probing, look
+    /// again for the members a short leaf set lacks.
+    pub(super) fn on_join_timer(&mut self, now: Time) {
+        self.join.timer = None;
+        match self.phase {
+            Phase::Joining => {
+                if self.join.attempt >= self.cfg.join_attempts {
+                    self.phase = Phase::Idle;
+                    self.join = JoinProgress::default();
+                    self.emit(Event::JoinFailed);
+                } else {
+                    self.send_join_request(now);
+                }
+            }
+            Phase::Probing => self.ask_for_missing_members(now),
+            _ => {}
+        }
+    }
+
+    /// `JoinBusy`: the root serves another joining node on our side; the join timer will send
+    /// the request again.
+    pub(super) fn on_join_busy(&mut self, now: Time, id: u64) {
+        if self.phase != Phase::Joining || id != self.join.seq {
+            self.counters.dropped.out_of_phase += 1;
+            return;
+        }
+        self.arm_join_timer(now);
+    }
+
+    /// `JoinReply`: probe what the join gathered, then build the state.
+    pub(super) fn on_join_reply(
+        &mut self,
+        now: Time,
+        sender: NodeRef<H, W>,
+        id: u64,
+        reply: JoinReply<H, W>,
+    ) {
+        if self.phase != Phase::Joining || id != self.join.seq {
+            self.counters.dropped.out_of_phase += 1;
+            return;
+        }
+        let g = &reply.gather;
+        let rows: Vec<(Row, &pastry_kernel::RoutingTable<H, W>)> =
+            g.rows.iter().map(|(r, t)| (*r, t)).collect();
+        let Some(hood) = g.neighborhood.as_ref() else {
+            self.counters.dropped.invalid += 1;
+            return;
+        };
+        if g.route.last().map(|n| n.id) != Some(sender.id) {
+            self.counters.dropped.invalid += 1;
+            return;
+        }
+        let parts = pastry_kernel::JoinParts {
+            route: &g.route,
+            rows: &rows,
+            leaf_set: &reply.leaf_set,
+            neighborhood: hood,
+        };
+        let own = *self.state.own();
+        // The would-be leaf set does not depend on figures; the rest is what the state keeps
+        // at the host's estimates, or every candidate when there are none.
+        let leaf =
+            match pastry_kernel::NodeState::join_from_parts(self.cfg.routing, own, &parts, |_| {
+                Some(0u32)
+            }) {
+                Ok(s) => s,
+                Err(_) => {
+                    self.counters.dropped.invalid += 1;
+                    return;
+                }
+            };
+        let estimated = {
+            let est = &self.estimator;
+            let mut all = true;
+            let s = pastry_kernel::NodeState::join_from_parts(self.cfg.routing, own, &parts, |n| {
+                let e = est.estimate(&n.handle);
+                all &= e.is_some();
+                e
+            });
+            s.ok().filter(|_| all)
+        };
+        let leaf_members: BTreeSet<W> = leaf.leaf_set().iter().map(|n| n.id).collect();
+        let mut targets: Vec<(NodeRef<H, W>, bool)> =
+            leaf.leaf_set().iter().map(|n| (*n, true)).collect();
+        let others: Vec<NodeRef<H, W>> = match &estimated {
+            Some(s) => s.members().copied().collect(),
+            None => self.join_candidates(&reply),
+        };
+        for n in others {
+            if !leaf_members.contains(&n.id) && !targets.iter().any(|(t, _)| t.id == n.id) {
+                targets.push((n, false));
+            }
+        }
+        if let Some(at) = self.join.timer.take() {
+            self.timers.disarm(at, Timer::Join);
+        }
+        self.phase = Phase::Probing;
+        if self.cfg.planted == Some(crate::config::PlantedBug::EarlyActivation) {
+            // The planted bug: take every node named, probe the leaf set, but do not wait.
+            let (est, peers) = (&self.estimator, &self.peers);
+            if let Ok(s) =
+                pastry_kernel::NodeState::join_from_parts(self.cfg.routing, own, &parts, |n| {
+                    Some(Self::figure_of(est, peers, n))
+                })
+            {
+                self.state = s;
+            }
+            for (n, is_leaf) in targets {
+                if is_leaf {
+                    self.probe(now, n, true, |_| {});
+                }
+            }
+            self.activate(now);
+            return;
+        }
+        if self.merges.len() >= self.cfg.max_merges {
+            self.counters.dropped.merges += 1;
+            return;
+        }
+        let mid = self.fresh_id();
+        let mut waiting = BTreeSet::new();
+        for (n, is_leaf) in targets {
+            let ok = self.probe(now, n, is_leaf, |p| {
+                p.merges.push(mid);
+                p.join |= is_leaf;
+            });
+            if ok {
+                waiting.insert(n.id);
+            }
+        }
+        let source = Source::Join(reply);
+        if waiting.is_empty() {
+            self.apply_join_now(now, source);
+            return;
+        }
+        self.merges.insert(
+            mid,
+            super::Merge {
+                source,
+                waiting,
+                alive: BTreeSet::new(),
+                dead: BTreeSet::new(),
+            },
+        );
+    }
+
+    /// Every distinct node a join reply names.
+    fn join_candidates(&self, reply: &JoinReply<H, W>) -> Vec<NodeRef<H, W>> {
+        let g = &reply.gather;
+        let mut out: Vec<NodeRef<H, W>> = Vec::new();
+        let mut push = |n: NodeRef<H, W>| {
+            if !out.iter().any(|m| m.id == n.id) {
+                out.push(n);
+            }
+        };
+        for n in &g.route {
+            push(*n);
+        }
+        for (row, t) in &g.rows {
+            for (_, e) in t.row(*row) {
+                push(e.node);
+            }
+        }
+        for n in reply.leaf_set.iter() {
+            push(*n);
+        }
+        if let Some(m) = &g.neighborhood {
+            for e in m.entries() {
+                push(e.node);
+            }
+        }
+        let own = self.state.id();
+        out.retain(|n| n.id != own);
+        out
+    }
+
+    fn apply_join_now(&mut self, now: Time, source: Source<H, W>) {
+        // Nothing could be probed: start over.
+        let _ = source;
+        self.phase = Phase::Joining;
+        self.arm_join_timer(now);
+    }
+
+    /// While probing: once nothing is pending, become active if the leaf set is complete;
+    /// otherwise ask the farthest member of each short side for its leaf set (and look again
+    /// after `join_retry`), or start over when no member is left.
+    pub(super) fn check_activation(&mut self, now: Time) {
+        if self.phase != Phase::Probing {
+            return;
+        }
+        let pending = !self.merges.is_empty() || self.probing.values().any(|p| p.join);
+        if pending {
+            return;
+        }
+        let leaf = self.state.leaf_set();
+        if leaf.is_empty() {
+            // Every would-be member was faulty: join again.
+            self.phase = Phase::Joining;
+            if self.join.attempt >= self.cfg.join_attempts {
+                self.phase = Phase::Idle;
+                self.join = JoinProgress::default();
+                self.emit(Event::JoinFailed);
+            } else {
+                self.send_join_request(now);
+            }
+            return;
+        }
+        if self.state.leaf_set_shortfall() == (0, 0) {
+            self.activate(now);
+        } else if self.join.timer.is_none() {
+            self.ask_for_missing_members(now);
+        }
+    }
+
+    /// Asks the farthest member of each short side for its leaf set, and arms the join timer
+    /// to look again.
+    fn ask_for_missing_members(&mut self, now: Time) {
+        let leaf = self.state.leaf_set();
+        let (short_s, short_p) = self.state.leaf_set_shortfall();
+        let mut ask: Vec<NodeRef<H, W>> = Vec::new();
+        if short_s > 0 {
+            ask.extend(leaf.farthest_successor().copied());
+        }
+        if short_p > 0 {
+            ask.extend(leaf.farthest_predecessor().copied());
+        }
+        for n in ask {
+            self.probe(now, n, true, |p| p.join = true);
+        }
+        self.arm_join_timer(now);
+    }
+
+    /// The node becomes active: the event, the periodic timers, its state to its leaf set,
+    /// and the second stage.
+    pub(super) fn activate(&mut self, now: Time) {
+        self.phase = Phase::Active;
+        self.activated = true;
+        if let Some(at) = self.join.timer.take() {
+            self.timers.disarm(at, Timer::Join);
+        }
+        self.emit(Event::Activated { at: now });
+        let period = NodeConfig::micros(self.cfg.heartbeat);
+        // A random offset within the first period keeps neighbours' heartbeats apart.
+        let offset = self.random() % period.max(1);
+        let at = now.saturating_add(period / 2).saturating_add(offset / 2);
+        self.heartbeat_at = Some(at);
+        self.timers.arm(at, Timer::Heartbeat);
+        let rt = NodeConfig::micros(self.cfg.row_maintenance);
+        let offset = self.random() % rt.max(1);
+        let at = now.saturating_add(rt / 2).saturating_add(offset / 2);
+        self.row_maintenance_at = Some(at);
+        self.timers.arm(at, Timer::RowMaintenance);
+        // The leaf set learns that this node is active (and has its state).
+        let leaf: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
+        for m in &leaf {
+            self.send_new(m.handle, Body::StateAnnounce(self.state.clone()));
+        }
+        self.join.told = leaf.iter().map(|n| n.id).collect();
+        self.start_second_stage(now);
+    }
+
+    /// The paper's second stage: rows from the table's entries, neighborhood sets and shared
+    /// rows from the neighborhood members.
+    fn start_second_stage(&mut self, now: Time) {
+        self.join.second_stage_started = true;
+        let own = self.state.id();
+        let b = self.cfg.routing.digit_width();
+        let rows: Vec<(NodeRef<H, W>, Row)> = self
+            .state
+            .table()
+            .iter()
+            .map(|(r, _, e)| (e.node, r))
+            .collect();
+        let hood: Vec<NodeRef<H, W>> = self
+            .state
+            .neighborhood()
+            .entries()
+            .iter()
+            .map(|e| e.node)
+            .collect();
+        let mut sent = 0;
+        for (n, r) in rows {
+            if self.request(now, n, Asked::Row(r, true)) {
+                sent += 1;
+            }
+        }
+        let last = b.digits::<W>().saturating_sub(1);
+        for n in hood {
+            if self.request(now, n, Asked::Neighborhood(true)) {
+                sent += 1;
+            }
+            let shared = arith::shl_len(n.id, own, b).min(last);
+            for r in 0..=shared {
+                #[allow(clippy::cast_possible_truncation)] // rows < 128
+                let row = Row(r as u8);
+                if row.index() < self.state.table().row_count()
+                    && self.request(now, n, Asked::Row(row, true))
+                {
+                    sent += 1;
+                }
+            }
+        }
+        self.join.second_stage = sent;
+    }
+
+    /// After the second stage: the last step, the state to every node of it not told yet.
+    pub(super) fn check_second_stage(&mut self, _now: Time) {
+        if self.phase != Phase::Active
+            || !self.join.second_stage_started
+            || self.join.announced
+            || self.join.second_stage > 0
+        {
+            return;
+        }
+        self.join.announced = true;
+        let told = core::mem::take(&mut self.join.told);
+        let members: Vec<NodeRef<H, W>> = self
+            .state
+            .members()
+            .filter(|n| !told.contains(&n.id))
+            .copied()
+            .collect();
+        for m in members {
+            self.send_new(m.handle, Body::StateAnnounce(self.state.clone()));
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The root's reservations
+    // -----------------------------------------------------------------------------------------
+
+    /// The root answers a join request that ends here: one joining node at a time per side.
+    pub(super) fn answer_join(&mut self, now: Time, routed: Routed<JoinGather<H, W>, H, W>) {
+        let joiner = routed.origin;
+        let own = self.state.id();
+        if joiner.id == own {
+            self.counters.dropped.invalid += 1;
+            return;
+        }
+        let successor = arith::cw(&own, &joiner.id) < arith::cw(&joiner.id, &own);
+        let grant = if successor {
+            self.grant_successor
+        } else {
+            self.grant_predecessor
+        };
+        let rule = self.cfg.planted != Some(crate::config::PlantedBug::NoJoinGrant);
+        if let Some((holder, until)) = grant {
+            if rule && holder != joiner.id && until > now {
+                self.send(joiner, routed.seq, Body::JoinBusy);
+                return;
+            }
+            self.timers.disarm(until, Timer::Grant(successor));
+        }
+        let until = now.saturating_add(NodeConfig::micros(self.cfg.join_grant));
+        if successor {
+            self.grant_successor = Some((joiner.id, until));
+        } else {
+            self.grant_predecessor = Some((joiner.id, until));
+        }
+        self.timers.arm(until, Timer::Grant(successor));
+        let reply = JoinReply {
+            gather: routed.body,
+            leaf_set: self.state.leaf_set().clone(),
+        };
+        self.send(joiner, routed.seq, Body::JoinReply(reply));
+    }
+
+    /// Ends the reservation held by `id`, if any.
+    pub(super) fn release_grant(&mut self, _now: Time, id: W) {
+        if let Some((holder, until)) = self.grant_successor {
+            if holder == id {
+                self.timers.disarm(until, Timer::Grant(true));
+                self.grant_successor = None;
+            }
+        }
+        if let Some((holder, until)) = self.grant_predecessor {
+            if holder == id {
+                self.timers.disarm(until, Timer::Grant(false));
+                self.grant_predecessor = None;
+            }
+        }
+    }
+
+    /// A reservation expired.
+    pub(super) fn on_grant_timeout(&mut self, _now: Time, successor: bool, at: Time) {
+        let slot = if successor {
+            &mut self.grant_successor
+        } else {
+            &mut self.grant_predecessor
+        };
+        if slot.is_some_and(|(_, until)| until == at) {
+            *slot = None;
+        }
+    }
+
+    /// Adds this hop's part to a join request: itself, its rows, and (as the contact) its
+    /// neighborhood set.
+    pub(super) fn add_join_part(&self, gather: &mut JoinGather<H, W>, joiner: W) {
+        let own = *self.state.own();
+        if gather.route.iter().any(|n| n.id == own.id) {
+            return;
+        }
+        if gather.route.is_empty() {
+            gather.neighborhood = Some(self.state.neighborhood().clone());
+        }
+        if gather.route.len() >= crate::codec::MAX_ROUTE {
+            return;
+        }
+        gather.route.push(own);
+        let rows = self.state.join_rows(joiner, usize::from(gather.next_row));
+        let table = self.state.table();
+        for r in rows.clone() {
+            if r < table.row_count() {
+                #[allow(clippy::cast_possible_truncation)] // rows < 128
+                let row = Row(r as u8);
+                if table.row(row).next().is_some() {
+                    gather.rows.push((row, table.only_row(row)));
+                }
+            }
+        }
+        gather.next_row = u8::try_from(rows.end).unwrap_or(u8::MAX);
+    }
+}

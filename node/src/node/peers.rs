@@ -1,0 +1,119 @@
+//! What a node knows about other nodes beyond its routing state: measured round-trip times
+//! (RFC 6298's estimator) and when each was last heard from.
+
+use alloc::collections::BTreeMap;
+
+use pastry_kernel::{Proximity, RingWord};
+
+use crate::config::Time;
+
+/// The proximity figure of a node never measured and not estimated: the worst figure, so that
+/// it fills an empty slot but loses to any measured node.
+pub(crate) const UNMEASURED: Proximity = Proximity::MAX;
+
+/// One peer: a smoothed round-trip time and the last time it was heard from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Peer {
+    /// Smoothed round-trip time in microseconds, once measured.
+    pub srtt: Option<u64>,
+    /// Round-trip time variation in microseconds.
+    pub rttvar: u64,
+    /// When a message from it last arrived.
+    pub last_heard: Option<Time>,
+}
+
+impl Peer {
+    /// Adds a round-trip sample (RFC 6298, section 2).
+    pub fn sample(&mut self, rtt: u64) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(rtt);
+                self.rttvar = rtt / 2;
+            }
+            Some(srtt) => {
+                self.rttvar = (3 * self.rttvar + srtt.abs_diff(rtt)) / 4;
+                self.srtt = Some((7 * srtt + rtt) / 8);
+            }
+        }
+    }
+
+    /// The retransmission timeout: `srtt + 4 · rttvar` (at least 1 ms of variation) within
+    /// `[min, max]`, or `initial` before any sample.
+    pub fn rto(&self, initial: Time, min: Time, max: Time) -> Time {
+        match self.srtt {
+            None => initial,
+            Some(srtt) => srtt
+                .saturating_add(self.rttvar.saturating_mul(4).max(1_000))
+                .clamp(min, max),
+        }
+    }
+
+    /// The proximity figure from the measured round-trip time, if any.
+    pub fn figure(&self) -> Option<Proximity> {
+        self.srtt
+            .map(|s| Proximity::try_from(s).unwrap_or(UNMEASURED - 1))
+    }
+}
+
+/// The per-peer table, keyed by id.
+///
+/// **Bound.** Entries are kept for nodes of the routing state and for nodes heard from
+/// recently; [`Peers::prune`] drops the others, and an insert into a full table first evicts
+/// the entry heard from longest ago that `keep` does not protect.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Peers<W> {
+    map: BTreeMap<W, Peer>,
+}
+
+impl<W> Default for Peers<W> {
+    fn default() -> Self {
+        Peers {
+            map: BTreeMap::new(),
+        }
+    }
+}
+
+impl<W: RingWord> Peers<W> {
+    pub fn get(&self, id: W) -> Option<&Peer> {
+        self.map.get(&id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// The entry for `id`, made if missing; when the table holds `cap` entries, one not
+    /// protected by `keep` is evicted first (the one heard from longest ago). Returns `None`
+    /// when every entry is protected.
+    pub fn entry(&mut self, id: W, cap: usize, keep: impl Fn(W) -> bool) -> Option<&mut Peer> {
+        if !self.map.contains_key(&id) && self.map.len() >= cap {
+            let victim = self
+                .map
+                .iter()
+                .filter(|(k, _)| !keep(**k))
+                .min_by_key(|(_, p)| p.last_heard)
+                .map(|(k, _)| *k)?;
+            self.map.remove(&victim);
+        }
+        Some(self.map.entry(id).or_default())
+    }
+
+    /// Records that `id` was heard from at `now`.
+    pub fn heard(&mut self, id: W, now: Time, cap: usize, keep: impl Fn(W) -> bool) {
+        if let Some(p) = self.entry(id, cap, keep) {
+            p.last_heard = Some(now);
+        }
+    }
+
+    /// Drops the entry of `id`.
+    pub fn remove(&mut self, id: W) {
+        self.map.remove(&id);
+    }
+
+    /// Drops every entry that `keep` does not protect and that was not heard from since
+    /// `since`.
+    pub fn prune(&mut self, since: Time, keep: impl Fn(W) -> bool) {
+        self.map
+            .retain(|id, p| keep(*id) || p.last_heard.is_some_and(|t| t >= since));
+    }
+}

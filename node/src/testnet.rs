@@ -1,0 +1,491 @@
+//! An in-memory network of [`Node`]s for tests, examples and fuzzing (feature `testnet`):
+//! one queue of deliveries ordered by (time, sequence), seeded random delays (so reordering),
+//! loss and duplication, crashes, and the checks every test of the protocol uses.
+//!
+//! Every message goes through the codec (encoded by the sender's host, decoded by the
+//! receiver's), as on a real network. The network is a host: it does I/O (here, moving bytes)
+//! and measurement only; all protocol behaviour is the nodes'.
+//!
+//! ```
+//! use pastry_node::testnet::{Net, Schedule};
+//!
+//! let mut net = Net::<u16>::new(Schedule::reliable(), 7);
+//! let ids = [100u16, 9_000, 20_000, 40_000, 61_000];
+//! for (i, id) in ids.into_iter().enumerate() {
+//!     net.add(id);
+//!     net.join(i, (i > 0).then_some(0));
+//!     net.run_until_quiet(60_000_000);
+//! }
+//! assert!(net.all_active());
+//! assert_eq!(net.wrong_leaf_sets(), 0);
+//! let at = net.lookup(3, 19_000);
+//! assert_eq!(at, net.true_root(19_000));
+//! ```
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+
+use pastry_kernel::arith::{closer, cw};
+use pastry_kernel::{Config, NodeRef, RingWord};
+
+use crate::config::{NodeConfig, Time};
+use crate::event::Event;
+use crate::node::{NoEstimate, Node};
+
+/// How the network treats messages: a one-way delay drawn uniformly from `delay`
+/// (microseconds), each message lost with probability `loss` and duplicated with probability
+/// `duplicate` (the copy with its own delay).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Schedule {
+    /// Least and largest one-way delay in microseconds.
+    pub delay: (Time, Time),
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// Probability that a message is delivered twice.
+    pub duplicate: f64,
+}
+
+impl Schedule {
+    /// No loss, no duplication, delays of 1 to 20 ms.
+    #[must_use]
+    pub const fn reliable() -> Self {
+        Schedule {
+            delay: (1_000, 20_000),
+            loss: 0.0,
+            duplicate: 0.0,
+        }
+    }
+}
+
+/// One delivery due at a time.
+#[derive(Clone, Debug)]
+struct Delivery {
+    to: u32,
+    from: u32,
+    bytes: Vec<u8>,
+}
+
+/// What happened to a routed application message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fate<W> {
+    /// Where (node index) and when it was delivered, each delivery once.
+    pub delivered: Vec<(usize, Time, W)>,
+    /// Whether a node gave it up.
+    pub failed: bool,
+}
+
+impl<W> Default for Fate<W> {
+    fn default() -> Self {
+        Fate {
+            delivered: Vec::new(),
+            failed: false,
+        }
+    }
+}
+
+/// A network of nodes with `u32` handles (their index) over ids of type `W`.
+pub struct Net<W: RingWord> {
+    /// The nodes, by index.
+    pub nodes: Vec<Node<u32, W, NoEstimate>>,
+    alive: Vec<bool>,
+    /// When each node became active, if it did.
+    pub activated: Vec<Option<Time>>,
+    /// The configuration given to new nodes.
+    pub config: NodeConfig,
+    schedule: Schedule,
+    queue: BTreeMap<(Time, u64), Delivery>,
+    seq: u64,
+    rng: u64,
+    /// The present time.
+    pub now: Time,
+    /// Routed messages by (origin index, seq).
+    pub fates: BTreeMap<(usize, u64), Fate<W>>,
+    /// Every event by node, in order (deliveries are also in `fates`).
+    pub events: Vec<Vec<(Time, Event<u32, W>)>>,
+    /// Messages sent, lost and duplicated by the network.
+    pub stats: NetStats,
+}
+
+/// What the network did with the messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// Messages handed to the network.
+    pub sent: u64,
+    /// Messages lost.
+    pub lost: u64,
+    /// Extra copies delivered.
+    pub duplicated: u64,
+    /// Messages to crashed nodes.
+    pub to_dead: u64,
+    /// Bytes handed to the network.
+    pub bytes: u64,
+}
+
+impl<W: RingWord> Net<W> {
+    /// An empty network with the given schedule, seeded by `seed`; nodes get
+    /// [`NodeConfig::default`] with b = 4, L = 8, |M| = 8, suited to small rings.
+    #[must_use]
+    pub fn new(schedule: Schedule, seed: u64) -> Self {
+        let routing = Config::new(4, 8, 8).unwrap_or(Config::PAPER);
+        Net {
+            nodes: Vec::new(),
+            alive: Vec::new(),
+            activated: Vec::new(),
+            config: NodeConfig::new(routing),
+            schedule,
+            queue: BTreeMap::new(),
+            seq: 0,
+            rng: seed,
+            now: 0,
+            fates: BTreeMap::new(),
+            events: Vec::new(),
+            stats: NetStats::default(),
+        }
+    }
+
+    /// Changes the schedule from now on (messages already queued keep their fate).
+    pub fn set_schedule(&mut self, schedule: Schedule) {
+        self.schedule = schedule;
+    }
+
+    fn random(&mut self) -> u64 {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform value in [0, 1).
+    fn unit(&mut self) -> f64 {
+        #[allow(clippy::cast_precision_loss)]
+        let v = (self.random() >> 11) as f64 / (1u64 << 53) as f64;
+        v
+    }
+
+    /// Adds a node with id `id` (not joined yet); returns its index.
+    ///
+    /// # Panics
+    /// If the network's configuration is invalid (it never is when built by [`Net::new`]).
+    #[allow(clippy::expect_used)]
+    pub fn add(&mut self, id: W) -> usize {
+        let i = self.nodes.len();
+        let handle = u32::try_from(i).expect("fewer than 2^32 nodes");
+        let seed = self.random();
+        let node = Node::new(self.config, NodeRef::new(id, handle), NoEstimate, seed)
+            .expect("a valid configuration");
+        self.nodes.push(node);
+        self.alive.push(true);
+        self.activated.push(None);
+        self.events.push(Vec::new());
+        i
+    }
+
+    /// Starts node `i`'s join through node `contact` (or a new overlay with `None`).
+    pub fn join(&mut self, i: usize, contact: Option<usize>) {
+        let contact = contact.and_then(|c| u32::try_from(c).ok());
+        if let Some(n) = self.nodes.get_mut(i) {
+            let _ = n.join(self.now, contact);
+        }
+        self.drain(i);
+    }
+
+    /// Crashes node `i`: it handles nothing from now on.
+    pub fn crash(&mut self, i: usize) {
+        if let Some(a) = self.alive.get_mut(i) {
+            *a = false;
+        }
+    }
+
+    /// Node `i` leaves gracefully.
+    pub fn leave(&mut self, i: usize) {
+        if let Some(n) = self.nodes.get_mut(i) {
+            let _ = n.leave(self.now);
+        }
+        self.drain(i);
+        if let Some(a) = self.alive.get_mut(i) {
+            *a = false;
+        }
+    }
+
+    /// Whether node `i` is alive (not crashed, not left).
+    #[must_use]
+    pub fn is_alive(&self, i: usize) -> bool {
+        self.alive.get(i).copied().unwrap_or(false)
+    }
+
+    /// Routes `payload` from node `i` to `key`; returns the message's (origin, seq) key in
+    /// [`Net::fates`], if the node took it.
+    pub fn route(&mut self, i: usize, key: W, payload: Vec<u8>) -> Option<(usize, u64)> {
+        let seq = self.nodes.get_mut(i)?.route(self.now, key, payload).ok()?;
+        self.fates.insert((i, seq), Fate::default());
+        self.drain(i);
+        Some((i, seq))
+    }
+
+    /// Routes an empty message from `i` to `key`, runs until the network is quiet (at most
+    /// `60 s` more) and returns the index of the node that delivered it, if any.
+    pub fn lookup(&mut self, i: usize, key: W) -> Option<usize> {
+        let k = self.route(i, key, Vec::new())?;
+        let limit = self.now.saturating_add(60_000_000);
+        while self
+            .fates
+            .get(&k)
+            .is_some_and(|f| f.delivered.is_empty() && !f.failed)
+            && self.step(limit)
+        {}
+        self.fates.get(&k)?.delivered.first().map(|d| d.0)
+    }
+
+    /// Moves every queued transmit and event of node `i` out of it.
+    fn drain(&mut self, i: usize) {
+        let Ok(from) = u32::try_from(i) else {
+            return;
+        };
+        let max = self.config.max_payload;
+        loop {
+            let Some(node) = self.nodes.get_mut(i) else {
+                return;
+            };
+            let Some(t) = node.poll_transmit() else {
+                break;
+            };
+            let Ok(bytes) = t.message.to_vec(max) else {
+                continue;
+            };
+            self.stats.sent += 1;
+            self.stats.bytes += bytes.len() as u64;
+            if self.unit() < self.schedule.loss {
+                self.stats.lost += 1;
+                continue;
+            }
+            let copies = if self.unit() < self.schedule.duplicate {
+                self.stats.duplicated += 1;
+                2
+            } else {
+                1
+            };
+            for _ in 0..copies {
+                let (lo, hi) = self.schedule.delay;
+                let delay = lo + self.random() % (hi.saturating_sub(lo) + 1);
+                self.seq += 1;
+                self.queue.insert(
+                    (self.now + delay, self.seq),
+                    Delivery {
+                        to: t.to,
+                        from,
+                        bytes: bytes.clone(),
+                    },
+                );
+            }
+        }
+        loop {
+            let Some(node) = self.nodes.get_mut(i) else {
+                return;
+            };
+            let Some(e) = node.poll_event() else {
+                break;
+            };
+            match &e {
+                Event::Activated { at } => {
+                    if let Some(a) = self.activated.get_mut(i) {
+                        *a = Some(*at);
+                    }
+                }
+                Event::Deliver {
+                    origin, seq, key, ..
+                } => {
+                    let fate = self
+                        .fates
+                        .entry((origin.handle as usize, *seq))
+                        .or_default();
+                    fate.delivered.push((i, self.now, *key));
+                }
+                Event::RouteFailed { origin, seq, .. } => {
+                    self.fates
+                        .entry((origin.handle as usize, *seq))
+                        .or_default()
+                        .failed = true;
+                }
+                _ => {}
+            }
+            if let Some(log) = self.events.get_mut(i) {
+                log.push((self.now, e));
+            }
+        }
+    }
+
+    /// The earliest pending work: a delivery or a live node's timer.
+    fn next_time(&self) -> Option<Time> {
+        let delivery = self.queue.keys().next().map(|(t, _)| *t);
+        let timer = self
+            .nodes
+            .iter()
+            .zip(&self.alive)
+            .filter(|(_, a)| **a)
+            .filter_map(|(n, _)| n.poll_timeout())
+            .min();
+        match (delivery, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Handles the earliest pending work if it is due by `limit`; returns false when there is
+    /// none.
+    pub fn step(&mut self, limit: Time) -> bool {
+        let Some(t) = self.next_time() else {
+            return false;
+        };
+        if t > limit {
+            return false;
+        }
+        self.now = self.now.max(t);
+        if let Some(((at, _), _)) = self.queue.first_key_value() {
+            if *at <= self.now {
+                if let Some((_, d)) = self.queue.pop_first() {
+                    let to = d.to as usize;
+                    if !self.is_alive(to) {
+                        self.stats.to_dead += 1;
+                        return true;
+                    }
+                    if let Some(n) = self.nodes.get_mut(to) {
+                        let _ = n.handle_bytes(self.now, d.from, &d.bytes);
+                    }
+                    self.drain(to);
+                    return true;
+                }
+            }
+        }
+        for i in 0..self.nodes.len() {
+            let due = self.is_alive(i)
+                && self
+                    .nodes
+                    .get(i)
+                    .and_then(Node::poll_timeout)
+                    .is_some_and(|at| at <= self.now);
+            if due {
+                if let Some(n) = self.nodes.get_mut(i) {
+                    n.handle_timeout(self.now);
+                }
+                self.drain(i);
+            }
+        }
+        true
+    }
+
+    /// Runs until `limit` (timers keep firing: heartbeats never stop).
+    pub fn run_until(&mut self, limit: Time) {
+        while self.step(limit) {}
+        self.now = self.now.max(limit);
+    }
+
+    /// Runs until no message is in flight and no timer is due within the next second, or
+    /// until `budget` microseconds have passed.
+    pub fn run_until_quiet(&mut self, budget: Time) {
+        let limit = self.now.saturating_add(budget);
+        loop {
+            if self.queue.is_empty() {
+                let joining = self.nodes.iter().zip(&self.alive).any(|(n, a)| {
+                    *a && matches!(n.phase(), crate::Phase::Joining | crate::Phase::Probing)
+                });
+                if !joining {
+                    let soon = self.next_time().is_some_and(|t| t <= self.now + 1_000_000);
+                    if !soon {
+                        return;
+                    }
+                }
+            }
+            if !self.step(limit) {
+                return;
+            }
+        }
+    }
+
+    /// Whether every live node that started a join is active.
+    #[must_use]
+    pub fn all_active(&self) -> bool {
+        self.nodes
+            .iter()
+            .zip(&self.alive)
+            .filter(|(n, a)| **a && n.phase() != crate::Phase::Idle)
+            .all(|(n, _)| n.is_active())
+    }
+
+    /// The ids of the live active nodes, sorted.
+    #[must_use]
+    pub fn active_ids(&self) -> Vec<W> {
+        let mut ids: Vec<W> = self
+            .nodes
+            .iter()
+            .zip(&self.alive)
+            .filter(|(n, a)| **a && n.is_active())
+            .map(|(n, _)| n.own().id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// The index of the root of `key` among the live active nodes.
+    #[must_use]
+    pub fn true_root(&self, key: W) -> Option<usize> {
+        let mut best: Option<(usize, W)> = None;
+        for (i, n) in self.nodes.iter().enumerate() {
+            if !self.is_alive(i) || !n.is_active() {
+                continue;
+            }
+            let id = n.own().id;
+            if best.is_none_or(|(_, b)| closer(&key, &id, &b)) {
+                best = Some((i, id));
+            }
+        }
+        best.map(|(i, _)| i)
+    }
+
+    /// The number of live active nodes whose leaf set differs from the true one among the
+    /// live active nodes.
+    #[must_use]
+    pub fn wrong_leaf_sets(&self) -> usize {
+        let live = self.active_ids();
+        let half = self.config.routing.leaf_set_half();
+        self.nodes
+            .iter()
+            .zip(&self.alive)
+            .filter(|(n, a)| **a && n.is_active())
+            .filter(|(n, _)| {
+                let (succ, pred) = true_leaf_set(n.own().id, &live, half);
+                let leaf = n.state().leaf_set();
+                let s: Vec<W> = leaf.successors().iter().map(|m| m.id).collect();
+                let p: Vec<W> = leaf.predecessors().iter().map(|m| m.id).collect();
+                s != succ || p != pred
+            })
+            .count()
+    }
+
+    /// The greatest number of times one routed message was delivered.
+    #[must_use]
+    pub fn max_deliveries(&self) -> usize {
+        self.fates
+            .values()
+            .map(|f| {
+                let at: BTreeSet<usize> = f.delivered.iter().map(|d| d.0).collect();
+                f.delivered.len().max(at.len())
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The true leaf set of `own` among `live` (sorted ids): the L/2 nearest on each side, nearest
+/// first.
+#[must_use]
+pub fn true_leaf_set<W: RingWord>(own: W, live: &[W], half: usize) -> (Vec<W>, Vec<W>) {
+    let others: Vec<W> = live.iter().copied().filter(|x| *x != own).collect();
+    let mut succ = others.clone();
+    succ.sort_by_key(|x| cw(&own, x));
+    succ.truncate(half);
+    let mut pred = others;
+    pred.sort_by_key(|x| cw(x, &own));
+    pred.truncate(half);
+    (succ, pred)
+}

@@ -1,0 +1,132 @@
+//! Networks of nodes over the in-crate test network: joins one by one and at once, lookups at
+//! the true root, failures and their repair, message loss and duplication.
+
+use pastry_node::testnet::{Net, Schedule};
+use pastry_node::Phase;
+
+/// Well-spread 16-bit ids from a seed.
+fn ids(n: usize, seed: u64) -> Vec<u16> {
+    let mut out = Vec::new();
+    let mut x = seed;
+    while out.len() < n {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let id = (x >> 48) as u16;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+fn keys(n: usize, seed: u64) -> Vec<u16> {
+    ids(n, seed ^ 0xabcd)
+}
+
+/// Joins `n` nodes one by one (each through node 0) and lets the network settle.
+fn one_by_one(n: usize, seed: u64, schedule: Schedule) -> Net<u16> {
+    let mut net = Net::new(schedule, seed);
+    for (i, id) in ids(n, seed).into_iter().enumerate() {
+        net.add(id);
+        net.join(i, (i > 0).then_some(0));
+        net.run_until_quiet(120_000_000);
+    }
+    net
+}
+
+fn check_lookups(net: &mut Net<u16>, count: usize, seed: u64) {
+    let n = net.nodes.len();
+    for (j, k) in keys(count, seed).into_iter().enumerate() {
+        let from = (j * 7919) % n;
+        if !net.is_alive(from) {
+            continue;
+        }
+        let at = net.lookup(from, k);
+        assert_eq!(at, net.true_root(k), "key {k:#06x} from node {from}");
+    }
+}
+
+#[test]
+fn nodes_joining_one_by_one_have_true_leaf_sets_and_route_to_the_root() {
+    for (n, seed) in [(5, 1), (20, 2), (60, 3)] {
+        let mut net = one_by_one(n, seed, Schedule::reliable());
+        assert!(net.all_active(), "n = {n}: not every node is active");
+        assert_eq!(net.wrong_leaf_sets(), 0, "n = {n}");
+        check_lookups(&mut net, 200, seed);
+        assert_eq!(net.max_deliveries(), 1);
+    }
+}
+
+#[test]
+fn nodes_joining_at_once_become_active_with_true_leaf_sets() {
+    for (n, seed) in [(10, 4), (40, 5)] {
+        let mut net = Net::new(Schedule::reliable(), seed);
+        for (i, id) in ids(n, seed).into_iter().enumerate() {
+            net.add(id);
+            if i == 0 {
+                net.join(0, None);
+            }
+        }
+        for i in 1..n {
+            net.join(i, Some(0));
+        }
+        net.run_until_quiet(600_000_000);
+        assert!(
+            net.all_active(),
+            "n = {n}: phases {:?}",
+            net.nodes.iter().map(|x| x.phase()).collect::<Vec<_>>()
+        );
+        // Heartbeats exchange leaf sets; give them a few periods.
+        let t = net.now + 120_000_000;
+        net.run_until(t);
+        assert_eq!(net.wrong_leaf_sets(), 0, "n = {n}");
+        check_lookups(&mut net, 200, seed);
+    }
+}
+
+#[test]
+fn crashed_nodes_are_detected_and_leaf_sets_repaired() {
+    let mut net = one_by_one(40, 6, Schedule::reliable());
+    for i in [3, 4, 5, 17, 30] {
+        net.crash(i);
+    }
+    // Detection takes up to two heartbeat periods plus the probes; repair follows.
+    let t = net.now + 180_000_000;
+    net.run_until(t);
+    assert_eq!(net.wrong_leaf_sets(), 0);
+    check_lookups(&mut net, 200, 6);
+    assert!(net.nodes.iter().map(|n| n.counters().failures).sum::<u64>() > 0);
+}
+
+#[test]
+fn a_leaving_node_is_forgotten_at_once() {
+    let mut net = one_by_one(20, 7, Schedule::reliable());
+    net.leave(9);
+    net.run_until_quiet(10_000_000);
+    assert_eq!(net.nodes[9].phase(), Phase::Left);
+    assert_eq!(net.wrong_leaf_sets(), 0);
+    check_lookups(&mut net, 100, 7);
+}
+
+#[test]
+fn lossy_duplicating_network_converges_once_quiet() {
+    let lossy = Schedule {
+        delay: (1_000, 50_000),
+        loss: 0.2,
+        duplicate: 0.1,
+    };
+    let mut net = one_by_one(30, 8, lossy);
+    for i in [2, 11] {
+        net.crash(i);
+    }
+    let t = net.now + 300_000_000;
+    net.run_until(t);
+    net.set_schedule(Schedule::reliable());
+    let t = net.now + 200_000_000;
+    net.run_until(t);
+    assert!(net.all_active());
+    assert_eq!(net.wrong_leaf_sets(), 0);
+    check_lookups(&mut net, 200, 8);
+    assert_eq!(net.max_deliveries(), 1);
+}
