@@ -195,6 +195,8 @@ pub enum NodeConfigError {
     RtoBounds,
     /// The payload cap is over what the wire format can carry.
     PayloadCap(usize),
+    /// A state built for other routing parameters than the configuration's.
+    StateMismatch,
 }
 
 impl fmt::Display for NodeConfigError {
@@ -204,6 +206,9 @@ impl fmt::Display for NodeConfigError {
             NodeConfigError::ZeroCap(name) => write!(f, "cap {name} is zero"),
             NodeConfigError::RtoBounds => {
                 f.write_str("the hop timeouts are not ordered: rto_min <= rto_initial <= rto_max")
+            }
+            NodeConfigError::StateMismatch => {
+                f.write_str("the state was built for other routing parameters")
             }
             NodeConfigError::PayloadCap(n) => write!(
                 f,

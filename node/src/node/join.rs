@@ -324,8 +324,20 @@ where
             self.timers.disarm(at, Timer::Join);
         }
         self.emit(Event::Activated { at: now });
+        self.arm_periodic(now);
+        // The leaf set learns that this node is active (and has its state).
+        let leaf: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
+        for m in &leaf {
+            self.send_new(m.handle, Body::StateAnnounce(self.state.clone()));
+        }
+        self.join.told = leaf.iter().map(|n| n.id).collect();
+        self.start_second_stage(now);
+    }
+
+    /// Arms the heartbeat and row-maintenance timers, each at a random point of the second half
+    /// of its first period (which keeps neighbours' timers apart).
+    pub(super) fn arm_periodic(&mut self, now: Time) {
         let period = NodeConfig::micros(self.cfg.heartbeat);
-        // A random offset within the first period keeps neighbours' heartbeats apart.
         let offset = self.random() % period.max(1);
         let at = now.saturating_add(period / 2).saturating_add(offset / 2);
         self.heartbeat_at = Some(at);
@@ -335,13 +347,6 @@ where
         let at = now.saturating_add(rt / 2).saturating_add(offset / 2);
         self.row_maintenance_at = Some(at);
         self.timers.arm(at, Timer::RowMaintenance);
-        // The leaf set learns that this node is active (and has its state).
-        let leaf: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
-        for m in &leaf {
-            self.send_new(m.handle, Body::StateAnnounce(self.state.clone()));
-        }
-        self.join.told = leaf.iter().map(|n| n.id).collect();
-        self.start_second_stage(now);
     }
 
     /// The paper's second stage: rows from the table's entries, neighborhood sets and shared

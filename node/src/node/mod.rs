@@ -338,6 +338,39 @@ where
         Ok(node)
     }
 
+    /// A node that is already **active** with `state` — built from global knowledge by a host
+    /// that knows the whole network (a simulator's largest networks,
+    /// [`NodeState::from_ring`]) — instead of by joining. Its timers start at `now`; from
+    /// then on the protocol runs as for any node (it sends no join messages and no
+    /// announcement: the other nodes are assumed to be built the same way).
+    ///
+    /// # Errors
+    /// A [`NodeConfig`] out of range, or one whose routing parameters are not the state's
+    /// ([`NodeConfigError::StateMismatch`]).
+    pub fn active_with_state(
+        now: Time,
+        cfg: NodeConfig,
+        state: NodeState<H, W>,
+        estimator: E,
+        seed: u64,
+    ) -> Result<Self, NodeConfigError> {
+        if *state.config() != cfg.routing {
+            return Err(NodeConfigError::StateMismatch);
+        }
+        let mut node = Node::new(cfg, *state.own(), estimator, seed)?;
+        node.state = state;
+        node.phase = Phase::Probing;
+        node.join.started = now;
+        node.join.second_stage_started = true;
+        node.join.announced = true;
+        node.phase = Phase::Active;
+        node.activated = true;
+        node.arm_periodic(now);
+        node.leaf_members = node.state.leaf_set().iter().copied().collect();
+        node.invariants();
+        Ok(node)
+    }
+
     /// The kernel state: leaf set, routing table, neighborhood set, and the pure questions
     /// (route, replica set, range) about them.
     #[must_use]
