@@ -51,7 +51,7 @@
 //! assert!(delivered);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
@@ -69,6 +69,8 @@ mod codec;
 mod config;
 mod counters;
 mod event;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod message;
 mod node;
 #[cfg(feature = "testnet")]

@@ -104,6 +104,8 @@ pub struct Net<W: RingWord> {
     pub events: Vec<Vec<(Time, Event<u32, W>)>>,
     /// Messages sent, lost and duplicated by the network.
     pub stats: NetStats,
+    /// The first wrong deliveries: (time, node, key, the true root then).
+    pub wrong: Vec<(Time, usize, W, Option<usize>)>,
 }
 
 /// What the network did with the messages.
@@ -119,6 +121,9 @@ pub struct NetStats {
     pub to_dead: u64,
     /// Bytes handed to the network.
     pub bytes: u64,
+    /// Routed messages delivered at a node that was not, at that moment, the root of the key
+    /// among the live active nodes.
+    pub wrong_deliveries: u64,
 }
 
 impl<W: RingWord> Net<W> {
@@ -140,6 +145,7 @@ impl<W: RingWord> Net<W> {
             fates: BTreeMap::new(),
             events: Vec::new(),
             stats: NetStats::default(),
+            wrong: Vec::new(),
         }
     }
 
@@ -295,6 +301,13 @@ impl<W: RingWord> Net<W> {
                 Event::Deliver {
                     origin, seq, key, ..
                 } => {
+                    let root = self.true_root(*key);
+                    if root != Some(i) {
+                        self.stats.wrong_deliveries += 1;
+                        if self.wrong.len() < 64 {
+                            self.wrong.push((self.now, i, *key, root));
+                        }
+                    }
                     let fate = self
                         .fates
                         .entry((origin.handle as usize, *seq))

@@ -19,9 +19,9 @@
 //!    figures.
 //! 4. **Active.** X becomes active when its leaf set is complete (both sides full, or the
 //!    whole ring known) and every would-be member has answered or been found faulty. Before
-//!    that it delivers nothing and serves no join: a message it would be the root of is
-//!    forwarded as if it were absent. On activation X sends its state to its leaf set (which
-//!    clears their joining marks and Z's reservation).
+//!    that it delivers nothing and serves no join: a message it would be the root of is held
+//!    and routed again once it is active. On activation X sends its state to its leaf set
+//!    (which ends Z's reservation).
 //! 5. **Second stage and last step.** X asks each routing-table entry for its row and each
 //!    neighborhood member for its neighborhood set and the rows it shares with X, merges what
 //!    comes back (with probes), then sends its state to every node in it that was not told
@@ -92,6 +92,7 @@ where
                 if self.join.attempt >= self.cfg.join_attempts {
                     self.phase = Phase::Idle;
                     self.join = JoinProgress::default();
+                    self.release_held(now);
                     self.emit(Event::JoinFailed);
                 } else {
                     self.send_join_request(now);
@@ -102,14 +103,23 @@ where
         }
     }
 
-    /// `JoinBusy`: the root serves another joining node on our side; the join timer will send
-    /// the request again.
+    /// `JoinBusy`: the root serves another joining node on our side. The request goes again
+    /// after `join_retry` times a random factor in [0.5, 1.5) (so joiners that met at one root
+    /// spread out), and a busy root does not count as a failed attempt.
     pub(super) fn on_join_busy(&mut self, now: Time, id: u64) {
         if self.phase != Phase::Joining || id != self.join.seq {
             self.counters.dropped.out_of_phase += 1;
             return;
         }
-        self.arm_join_timer(now);
+        self.join.attempt = self.join.attempt.saturating_sub(1);
+        if let Some(at) = self.join.timer.take() {
+            self.timers.disarm(at, Timer::Join);
+        }
+        let base = NodeConfig::micros(self.cfg.join_retry);
+        let wait = base / 2 + self.random() % base.max(1);
+        let at = now.saturating_add(wait);
+        self.join.timer = Some(at);
+        self.timers.arm(at, Timer::Join);
     }
 
     /// `JoinReply`: probe what the join gathered, then build the state.
@@ -284,6 +294,7 @@ where
             if self.join.attempt >= self.cfg.join_attempts {
                 self.phase = Phase::Idle;
                 self.join = JoinProgress::default();
+                self.release_held(now);
                 self.emit(Event::JoinFailed);
             } else {
                 self.send_join_request(now);
@@ -325,6 +336,7 @@ where
         }
         self.emit(Event::Activated { at: now });
         self.arm_periodic(now);
+        self.release_held(now);
         // The leaf set learns that this node is active (and has its state).
         let leaf: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
         for m in &leaf {

@@ -235,13 +235,10 @@ where
     // -----------------------------------------------------------------------------------------
 
     /// What every leaf-set message says besides its leaf set: whether the sender is active
-    /// (joining marks, the root's reservations) and whom it found faulty (probed here).
+    /// (which ends the root's reservation for it) and whom it found faulty (probed here).
     fn absorb_leaf_info(&mut self, now: Time, sender: NodeRef<H, W>, info: &LeafInfo<H, W>) {
         if info.active {
-            self.joining.remove(&sender.id);
-            self.release_grant(now, sender.id);
-        } else if self.state.leaf_set().contains(sender.id) {
-            self.joining.insert(sender.id);
+            self.mark_active(now, sender.id);
         }
         for f in &info.failed {
             if *f == self.state.id() {
@@ -252,6 +249,11 @@ where
                 self.suspect(now, n);
             }
         }
+    }
+
+    /// `id` said it is active: the reservation it held at this root ends.
+    fn mark_active(&mut self, now: Time, id: W) {
+        self.release_grant(now, id);
     }
 
     /// `LeafProbe`: add the sender if it belongs, answer with the leaf set, merge the sender's.
@@ -294,12 +296,12 @@ where
 
     /// `Heartbeat`: a neighbour is alive; merge its leaf set.
     pub(super) fn on_heartbeat(&mut self, now: Time, sender: NodeRef<H, W>, info: LeafInfo<H, W>) {
-        if self.phase != Phase::Active {
+        self.absorb_leaf_info(now, sender, &info);
+        if self.phase == Phase::Joining {
             self.counters.dropped.out_of_phase += 1;
             return;
         }
         self.learn_live(now, sender);
-        self.absorb_leaf_info(now, sender, &info);
         self.plan_merge(now, Source::Leaf(sender, info.leaf_set));
     }
 
@@ -316,7 +318,6 @@ where
             }
         }
         if let Ok(gone) = self.state.forget(sender.id) {
-            self.joining.remove(&sender.id);
             self.release_grant(now, sender.id);
             self.repair(now, &gone);
         }
@@ -383,7 +384,6 @@ where
         self.counters.failures += 1;
         self.remember_failed(now, node.id);
         self.peers.remove(node.id);
-        self.joining.remove(&node.id);
         self.release_grant(now, node.id);
         let Ok(gone) = self.state.forget(node.id) else {
             return;
@@ -582,17 +582,16 @@ where
         sender: NodeRef<H, W>,
         state: NodeState<H, W>,
     ) {
-        if self.phase != Phase::Active {
-            self.counters.dropped.out_of_phase += 1;
-            return;
-        }
         if state.config() != self.state.config() {
             self.counters.dropped.invalid += 1;
             return;
         }
+        self.mark_active(now, sender.id);
+        if self.phase == Phase::Joining {
+            self.counters.dropped.out_of_phase += 1;
+            return;
+        }
         self.learn_live(now, sender);
-        self.joining.remove(&sender.id);
-        self.release_grant(now, sender.id);
         self.plan_merge(now, Source::State(state));
     }
 

@@ -99,8 +99,8 @@ pub enum Phase {
 ///    in flight, held up-call and reserved side, plus the periodic ones of the phase;
 /// 4. every probe has its outstanding request, and every node a merge waits for is being
 ///    probed;
-/// 5. only an active node holds reservations for joining nodes, and the nodes it marks as
-///    joining are leaf-set members;
+/// 5. only an active node holds reservations for joining nodes; only an inactive one holds
+///    routed messages for later (at most `max_in_flight`);
 /// 6. an inactive node has delivered nothing (no `Deliver` event before `Activated`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Node<H, W = Guid, E = NoEstimate> {
@@ -127,8 +127,9 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     /// (origin, seq) of routed messages handled here, oldest first, and as a set.
     seen_order: VecDeque<(W, u64)>,
     seen: BTreeSet<(W, u64)>,
-    /// Leaf-set members known to be joining (not yet active).
-    joining: BTreeSet<W>,
+    /// Routed messages this node would deliver but cannot yet, because it is not active: they
+    /// are routed again when it becomes active.
+    held: VecDeque<Carried<H, W>>,
     /// Ids recently declared failed (or gone), with when, oldest first. An entry lasts two
     /// heartbeat periods, or until the node is heard from again (a false suspicion).
     failed: VecDeque<(W, Time)>,
@@ -320,7 +321,7 @@ where
             parked: BTreeMap::new(),
             seen_order: VecDeque::new(),
             seen: BTreeSet::new(),
-            joining: BTreeSet::new(),
+            held: VecDeque::new(),
             failed: VecDeque::new(),
             grant_successor: None,
             grant_predecessor: None,
@@ -412,11 +413,6 @@ where
     #[must_use]
     pub fn rtt(&self, id: W) -> Option<u64> {
         self.peers.get(id).and_then(|p| p.srtt)
-    }
-
-    /// Leaf-set members this node knows to be still joining.
-    pub fn joining_members(&self) -> impl Iterator<Item = &W> + '_ {
-        self.joining.iter()
     }
 
     /// Ids this node recently declared failed, oldest first.
@@ -715,14 +711,11 @@ where
         }
         self.check_activation(now);
         self.check_second_stage(now);
-        let leaf = self.state.leaf_set();
-        self.joining.retain(|j| leaf.contains(*j));
         let now_members: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
         if now_members != self.leaf_members {
             let old = core::mem::replace(&mut self.leaf_members, now_members);
             for n in &old {
                 if !self.leaf_members.iter().any(|m| m.id == n.id) {
-                    self.joining.remove(&n.id);
                     self.emit(Event::Update {
                         node: *n,
                         joined: false,
@@ -878,19 +871,19 @@ where
                 );
             }
         }
-        // Reservations and joining marks.
-        if self.phase != Phase::Active {
+        // Reservations and held messages.
+        if self.phase == Phase::Active {
+            assert!(self.held.is_empty(), "an active node holds messages");
+        } else {
             assert!(
                 self.grant_successor.is_none() && self.grant_predecessor.is_none(),
                 "an inactive node holds a reservation"
             );
         }
-        for j in &self.joining {
-            assert!(
-                self.state.leaf_set().contains(*j),
-                "a joining mark on a non-member"
-            );
-        }
+        assert!(
+            self.held.len() <= c.max_in_flight,
+            "held messages over their cap"
+        );
         assert!(
             !self.delivered_before_active,
             "delivered before becoming active"

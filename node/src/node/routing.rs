@@ -2,9 +2,14 @@
 //! duplicate suppression, and the `forward` up-call.
 //!
 //! * Each hop asks the kernel for the next hop ([`NodeState::route_avoiding`]), skipping
-//!   nodes it suspects, leaf-set members it knows to be still joining, and next hops that
-//!   already timed out for this message. An inactive node forwards as if it were absent: to
-//!   the nearest other node to the key it knows.
+//!   nodes it suspects and next hops that already timed out for this message.
+//! * A node that is not active yet never delivers: a message that would end at it is held
+//!   (at most [`NodeConfig::max_in_flight`](crate::NodeConfig)) and routed again when the
+//!   node becomes active. The leaf-set members of a joining node add it when it probes them,
+//!   before it can become active, so from then on they send it the keys it will be the root
+//!   of; holding them (rather than sending them back, or having members route around joining
+//!   nodes) leaves no moment at which a key's message ends anywhere but at its root among the
+//!   active nodes. Messages held by a node whose join fails are dropped (counted).
 //! * Every forward is acknowledged by the next hop. Without an `Ack` within the hop timeout
 //!   (the next hop's RTO from measured round trips, TCP-style: initial 1 s, bounds 50 ms to
 //!   10 s), the next hop is suspected (probed), and the message is re-routed avoiding it; after
@@ -217,31 +222,18 @@ where
         self.route_step(now, Carried::Join(routed), 0, Vec::new());
     }
 
-    /// The next hop for `key` avoiding `avoid` (and suspects, joining members, and for a join
-    /// the joining node itself); `None` when the message ends here.
-    fn next_hop(
-        &self,
-        key: W,
-        avoid: &[W],
-        joiner: Option<W>,
-    ) -> Result<Option<NodeRef<H, W>>, ()> {
+    /// The next hop for `key` avoiding `avoid` (and suspects, and for a join the joining node
+    /// itself); `None` when the message ends here.
+    fn next_hop(&self, key: W, avoid: &[W], joiner: Option<W>) -> Option<NodeRef<H, W>> {
         let skip = |n: &NodeRef<H, W>| {
             avoid.contains(&n.id)
                 || Some(n.id) == joiner
-                || self.joining.contains(&n.id)
                 || self.probing.get(&n.id).is_some_and(|p| p.liveness)
         };
-        if self.phase == Phase::Active {
-            return Ok(match self.state.route_avoiding(key, skip) {
-                Route::Deliver => None,
-                Route::Forward { to, .. } => Some(to),
-            });
+        match self.state.route_avoiding(key, skip) {
+            Route::Deliver => None,
+            Route::Forward { to, .. } => Some(to),
         }
-        // Not active: as if absent — the nearest other known node to the key.
-        let own = self.state.id();
-        let replicas = self.state.replica_set(key, self.cfg.routing.max_replicas());
-        let best = replicas.iter().find(|n| n.id != own && !skip(n)).copied();
-        best.map(Some).ok_or(())
     }
 
     /// Delivers or forwards a routed message (`retries` re-routes so far, `avoid` next hops
@@ -252,9 +244,31 @@ where
             Carried::App(_) => None,
         };
         match self.next_hop(carried.key(), &avoid, joiner) {
-            Ok(None) => self.deliver(now, carried),
-            Ok(Some(next)) => self.forward_to(now, carried, next, retries, avoid),
-            Err(()) => self.give_up(carried),
+            None if self.phase == Phase::Active => self.deliver(now, carried),
+            None => self.hold(carried),
+            Some(next) => self.forward_to(now, carried, next, retries, avoid),
+        }
+    }
+
+    /// Holds a message that would end at this node until it is active.
+    fn hold(&mut self, carried: Carried<H, W>) {
+        if self.held.len() >= self.cfg.max_in_flight {
+            self.counters.dropped.in_flight += 1;
+            return;
+        }
+        self.held.push_back(carried);
+    }
+
+    /// Routes the held messages again (the node has just become active), or drops them (its
+    /// join failed).
+    pub(super) fn release_held(&mut self, now: Time) {
+        let held = core::mem::take(&mut self.held);
+        for carried in held {
+            if self.phase == Phase::Active {
+                self.route_step(now, carried, 0, Vec::new());
+            } else {
+                self.counters.dropped.in_flight += 1;
+            }
         }
     }
 
