@@ -13,6 +13,8 @@
 //! * `peers` (feature `peers`, off by default): discv5's and libp2p-kad's closest-node lookups
 //!   on the same network and keys.
 //! * [`sync`]: `route` through the shared state of `pastry_kernel::sync` against a plain state.
+//! * [`node`]: the protocol engine's forwarding path and heartbeat round, beside the kernel
+//!   lookup it is built on.
 //!
 //! Run everything: `cargo bench -p pastry-benches`; every benchmark once (CI):
 //! `cargo bench -p pastry-benches -- --test`. `benches/report.sh` runs the suite and prints the
@@ -28,6 +30,7 @@ use criterion::Criterion;
 pub mod arith;
 pub mod baselines;
 pub mod fixtures;
+pub mod node;
 #[cfg(feature = "peers")]
 pub mod peers;
 pub mod route;
@@ -51,5 +54,6 @@ pub fn benchmarks(c: &mut Criterion) {
     #[cfg(feature = "peers")]
     peers::benchmarks(c);
     state::benchmarks(c);
+    node::benchmarks(c);
     sync::benchmarks(c);
 }

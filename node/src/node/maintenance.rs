@@ -188,7 +188,7 @@ where
             return;
         };
         for m in &p.merges {
-            self.resolve_merge(now, *m, id, false);
+            self.resolve_merge(*m, id, false);
         }
         if p.liveness || self.state.knows(id) {
             self.declare_failed(now, p.node);
@@ -200,7 +200,7 @@ where
 
     /// The probe of `id` was answered (by any message from it); `rtt` when this was the
     /// answer to the probe's own request.
-    pub(super) fn probe_answered(&mut self, now: Time, id: W, rtt: Option<Time>) {
+    pub(super) fn probe_answered(&mut self, id: W, rtt: Option<Time>) {
         let Some(p) = self.probing.remove(&id) else {
             return;
         };
@@ -211,7 +211,7 @@ where
             self.sample(id, rtt);
         }
         for m in &p.merges {
-            self.resolve_merge(now, *m, id, true);
+            self.resolve_merge(*m, id, true);
         }
         if p.measure && rtt.is_some() && self.state.knows(id) {
             let figure = self.figure(&p.node);
@@ -224,7 +224,7 @@ where
         match self.requests.get(&id) {
             Some(r) if r.asked == Asked::Probe && r.to.id == sender.id => {
                 let rtt = now.saturating_sub(r.sent_at);
-                self.probe_answered(now, sender.id, Some(rtt));
+                self.probe_answered(sender.id, Some(rtt));
             }
             _ => self.counters.dropped.unexpected += 1,
         }
@@ -282,7 +282,7 @@ where
         match self.requests.get(&id) {
             Some(r) if r.asked == Asked::Probe && r.to.id == sender.id => {
                 let rtt = now.saturating_sub(r.sent_at);
-                self.probe_answered(now, sender.id, Some(rtt));
+                self.probe_answered(sender.id, Some(rtt));
             }
             _ => {
                 self.counters.dropped.unexpected += 1;
@@ -314,7 +314,7 @@ where
                 self.timers.disarm(r.deadline, Timer::Request(p.request));
             }
             for m in &p.merges {
-                self.resolve_merge(now, *m, sender.id, false);
+                self.resolve_merge(*m, sender.id, false);
             }
         }
         if let Ok(gone) = self.state.forget(sender.id) {
@@ -356,11 +356,14 @@ where
             }
         }
         self.repair_holes(now);
-        // Forget peers that are neither in the state nor heard from lately.
-        let (state, probing) = (&self.state, &self.probing);
-        self.peers.prune(now.saturating_sub(2 * period), |id| {
-            Self::protected(state, probing, id)
-        });
+        // Once the peer table is past its cap, forget peers that are neither in the state nor
+        // heard from lately.
+        if self.peers.over(self.cfg.max_peers) {
+            let (state, probing) = (&self.state, &self.probing);
+            self.peers.prune(now.saturating_sub(2 * period), |id| {
+                Self::protected(state, probing, id)
+            });
+        }
         let at = now.saturating_add(period);
         self.heartbeat_at = Some(at);
         self.timers.arm(at, Timer::Heartbeat);
@@ -678,6 +681,26 @@ where
     /// lately, and merges at once when there are none.
     pub(super) fn plan_merge(&mut self, now: Time, source: Source<H, W>) {
         let candidates = self.candidates(&source);
+        // The nodes that may be offered without a probe: known to the state, or heard from
+        // lately; never one recently found faulty.
+        let mut ok: BTreeSet<W> = BTreeSet::new();
+        let mut unknown = false;
+        for c in &candidates {
+            if self.is_failed(c.id) {
+                continue;
+            }
+            if self.state.knows(c.id) || self.fresh(now, c.id) {
+                ok.insert(c.id);
+            } else {
+                unknown = true;
+            }
+        }
+        // The usual case (a neighbour's heartbeat): every node named is known already, so
+        // nothing needs a probe.
+        if !unknown {
+            self.apply_merge(source, &ok, &BTreeSet::new());
+            return;
+        }
         // The leaf-set members a merge would add. For a leaf set, by the kernel's repair rule
         // on a copy (it may extend a side with a hole, which a plain insert may not).
         let leaf_newcomers: Vec<W> = match &source {
@@ -695,18 +718,21 @@ where
         };
         let mut wanted: Vec<(NodeRef<H, W>, bool)> = Vec::new();
         for c in &candidates {
-            if self.is_failed(c.id) || wanted.iter().any(|(n, _)| n.id == c.id) {
+            if ok.contains(&c.id)
+                || self.is_failed(c.id)
+                || wanted.iter().any(|(n, _)| n.id == c.id)
+            {
                 continue;
             }
             let estimate = self.estimator.estimate(&c.handle).unwrap_or(0);
             let admitted = self.state.admits(c.id, estimate);
             let leaf = admitted.leaf_set || leaf_newcomers.contains(&c.id);
-            if (leaf || admitted.any()) && !self.fresh(now, c.id) {
+            if leaf || admitted.any() {
                 wanted.push((*c, leaf));
             }
         }
         if wanted.is_empty() {
-            self.apply_merge(now, source, &BTreeSet::new(), &BTreeSet::new());
+            self.apply_merge(source, &ok, &BTreeSet::new());
             return;
         }
         if self.merges.len() >= self.cfg.max_merges {
@@ -725,7 +751,7 @@ where
             for p in self.probing.values_mut() {
                 p.merges.retain(|m| *m != mid);
             }
-            self.apply_merge(now, source, &BTreeSet::new(), &BTreeSet::new());
+            self.apply_merge(source, &ok, &BTreeSet::new());
             return;
         }
         self.merges.insert(
@@ -733,14 +759,14 @@ where
             Merge {
                 source,
                 waiting,
-                alive: alloc::collections::BTreeSet::new(),
-                dead: alloc::collections::BTreeSet::new(),
+                alive: ok,
+                dead: BTreeSet::new(),
             },
         );
     }
 
     /// A node a merge waits for answered (or not); the merge runs when none is left.
-    fn resolve_merge(&mut self, now: Time, mid: u64, id: W, alive: bool) {
+    fn resolve_merge(&mut self, mid: u64, id: W, alive: bool) {
         let Some(m) = self.merges.get_mut(&mid) else {
             return;
         };
@@ -752,25 +778,18 @@ where
         }
         if m.waiting.is_empty() {
             if let Some(m) = self.merges.remove(&mid) {
-                self.apply_merge(now, m.source, &m.alive, &m.dead);
+                self.apply_merge(m.source, &m.alive, &m.dead);
             }
         }
     }
 
-    /// Runs the kernel's merge for `source`, offering each node at its figure if it answered
-    /// (`alive`), answered lately, or is already known; never a node that failed.
+    /// Runs the kernel's merge for `source`, offering each node at its figure if it is in
+    /// `alive` (known, heard from lately, or answered its probe); never a node that failed.
     ///
     /// For a joining node's state, the would-be members found faulty (`dead`) are taken and
     /// then forgotten, so that the leaf set marks the holes they leave (a side short of a
     /// faulty member must be refilled by repair, never padded with far nodes).
-    fn apply_merge(
-        &mut self,
-        now: Time,
-        source: Source<H, W>,
-        alive: &BTreeSet<W>,
-        dead: &BTreeSet<W>,
-    ) {
-        let window = 2 * NodeConfig::micros(self.cfg.heartbeat);
+    fn apply_merge(&mut self, source: Source<H, W>, alive: &BTreeSet<W>, dead: &BTreeSet<W>) {
         let Node {
             state,
             peers,
@@ -780,24 +799,15 @@ where
             cfg,
             ..
         } = self;
-        let known: Vec<W> = state.members().map(|n| n.id).collect();
         let joining = matches!(source, Source::Join(_));
         let figure = |n: &NodeRef<H, W>| -> Option<u32> {
             if joining && dead.contains(&n.id) {
                 return Some(UNMEASURED);
             }
-            if Self::in_failed(failed, n.id) {
+            if Self::in_failed(failed, n.id) || !alive.contains(&n.id) {
                 return None;
             }
-            let recent = peers
-                .get(n.id)
-                .and_then(|p| p.last_heard)
-                .is_some_and(|t| now.saturating_sub(t) <= window);
-            if alive.contains(&n.id) || recent || known.contains(&n.id) {
-                Some(Self::figure_of(estimator, peers, n))
-            } else {
-                None
-            }
+            Some(Self::figure_of(estimator, peers, n))
         };
         let result = match &source {
             Source::Join(reply) => {

@@ -497,6 +497,16 @@ where
         self.counters.received.add(msg.body.kind());
         let sender = msg.from;
         self.heard(now, sender);
+        // Any message from a node probed with a Ping for its liveness answers the probe (a
+        // LeafProbe waits for its own reply: its leaf set is wanted; so does a measurement).
+        if !matches!(msg.body, Body::Pong)
+            && self
+                .probing
+                .get(&sender.id)
+                .is_some_and(|p| !p.leaf && !p.measure)
+        {
+            self.probe_answered(sender.id, None);
+        }
         let id = msg.id;
         match msg.body {
             Body::JoinRequest(r) => self.on_join_request(now, sender, id, r),
@@ -711,8 +721,8 @@ where
         }
         self.check_activation(now);
         self.check_second_stage(now);
-        let now_members: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
-        if now_members != self.leaf_members {
+        if !self.state.leaf_set().iter().eq(self.leaf_members.iter()) {
+            let now_members: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
             let old = core::mem::replace(&mut self.leaf_members, now_members);
             for n in &old {
                 if !self.leaf_members.iter().any(|m| m.id == n.id) {

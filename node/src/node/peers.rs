@@ -78,6 +78,7 @@ impl<W: RingWord> Peers<W> {
         self.map.get(&id)
     }
 
+    #[cfg(debug_assertions)]
     pub fn len(&self) -> usize {
         self.map.len()
     }
@@ -103,6 +104,11 @@ impl<W: RingWord> Peers<W> {
         if let Some(p) = self.entry(id, cap, keep) {
             p.last_heard = Some(now);
         }
+    }
+
+    /// Whether the table holds more than `cap` entries.
+    pub fn over(&self, cap: usize) -> bool {
+        self.map.len() > cap
     }
 
     /// Drops the entry of `id`.

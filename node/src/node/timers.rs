@@ -53,10 +53,12 @@ impl Timers {
         self.set.pop_first()
     }
 
+    #[cfg(debug_assertions)]
     pub fn len(&self) -> usize {
         self.set.len()
     }
 
+    #[cfg(debug_assertions)]
     pub fn contains(&self, at: Time, t: Timer) -> bool {
         self.set.contains(&(at, t))
     }
