@@ -67,11 +67,44 @@ fn put_remove_get() -> Scenario {
         nodes: 8,
         loss: 0.0,
         steps: vec![
-            (1_000_000, Step::Put { node: 1, key: 30_000, value: 7 }),
-            (5_000_000, Step::Put { node: 4, key: 30_000, value: 8 }),
-            (5_000_000, Step::Remove { node: 2, key: 30_000 }),
-            (5_000_000, Step::Get { node: 6, key: 30_000 }),
-            (5_000_000, Step::Put { node: 3, key: 50_000, value: 9 }),
+            (
+                1_000_000,
+                Step::Put {
+                    node: 1,
+                    key: 30_000,
+                    value: 7,
+                },
+            ),
+            (
+                5_000_000,
+                Step::Put {
+                    node: 4,
+                    key: 30_000,
+                    value: 8,
+                },
+            ),
+            (
+                5_000_000,
+                Step::Remove {
+                    node: 2,
+                    key: 30_000,
+                },
+            ),
+            (
+                5_000_000,
+                Step::Get {
+                    node: 6,
+                    key: 30_000,
+                },
+            ),
+            (
+                5_000_000,
+                Step::Put {
+                    node: 3,
+                    key: 50_000,
+                    value: 9,
+                },
+            ),
         ],
     }
 }
@@ -87,7 +120,11 @@ fn put_remove_get_passes_every_check() {
 
 #[test]
 fn planted_older_wins_is_caught_by_the_convergence_check() {
-    let r = run(&put_remove_get(), config(Some(PlantedBug::OlderWins)), SETTLE);
+    let r = run(
+        &put_remove_get(),
+        config(Some(PlantedBug::OlderWins)),
+        SETTLE,
+    );
     assert!(check_converged(&r).is_err() || check_no_resurrection(&r).is_err());
 }
 
@@ -96,8 +133,21 @@ fn lossy_removes() -> Scenario {
     let mut steps = Vec::new();
     for k in 0..8u16 {
         let key = 1_000 + k * 8_111;
-        steps.push((500_000, Step::Put { node: usize::from(k), key, value: 1 }));
-        steps.push((3_000_000, Step::Remove { node: usize::from(k) + 3, key }));
+        steps.push((
+            500_000,
+            Step::Put {
+                node: usize::from(k),
+                key,
+                value: 1,
+            },
+        ));
+        steps.push((
+            3_000_000,
+            Step::Remove {
+                node: usize::from(k) + 3,
+                key,
+            },
+        ));
     }
     Scenario {
         seed: 12,
@@ -115,8 +165,14 @@ fn lossy_removes_pass_every_check() {
 
 #[test]
 fn planted_no_tombstone_is_caught_by_the_resurrection_check() {
-    let r = run(&lossy_removes(), config(Some(PlantedBug::NoTombstone)), SETTLE);
+    let r = run(
+        &lossy_removes(),
+        config(Some(PlantedBug::NoTombstone)),
+        SETTLE,
+    );
     let e = check_no_resurrection(&r).expect_err("a removed key reappeared");
-    assert!(e.contains("reappeared") || e.contains("found a value"), "{e}");
+    assert!(
+        e.contains("reappeared") || e.contains("found a value"),
+        "{e}"
+    );
 }
-
