@@ -67,3 +67,9 @@ pub use engine::Dht;
 pub use event::{DhtCounters, DhtDrops, DhtError, DhtEvent, FailReason, OpId};
 pub use message::{DhtDecodeError, DhtEncodeError, DhtKind, DhtMessage, Status};
 pub use record::{Applied, Record, Store, StoreError, Version};
+
+/// The repository README's code blocks (the kernel's API tour, the DHT's example), compiled
+/// and run as doctests here, in the crate that depends on every crate they use.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
