@@ -87,7 +87,5 @@ pub use state::{Admission, Forgotten, Learned, NodeState, ReplicaSet, Route, Via
 pub use table::{Placement, RoutingTable};
 pub use word::{Boolean, RingWord, Word};
 
-/// The README's code blocks, compiled and run as doctests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+// The README's code blocks run as doctests of pastry-dht, the crate that depends on every
+// crate they use.

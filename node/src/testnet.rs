@@ -6,6 +6,10 @@
 //! receiver's), as on a real network. The network is a host: it does I/O (here, moving bytes)
 //! and measurement only; all protocol behaviour is the nodes'.
 //!
+//! The network drives any [`Engine`]: a bare [`Node`] (the default), or an application engine
+//! that owns a node and is driven like one (a DHT), so that an application's tests run on the
+//! same network and the same checks.
+//!
 //! ```
 //! use pastry_node::testnet::{Net, Schedule};
 //!
@@ -29,8 +33,81 @@ use pastry_kernel::arith::{closer, cw};
 use pastry_kernel::{Config, NodeRef, RingWord};
 
 use crate::config::{NodeConfig, Time};
-use crate::event::Event;
+use crate::event::{CallError, Event, Transmit};
 use crate::node::{NoEstimate, Node};
+
+/// What a [`Net`] drives: a sans-I/O engine that owns one [`Node`] with `u32` handles and is
+/// driven like it. [`Node`] itself is one; an application engine built on a node (a DHT)
+/// implements it by passing each call to its own method of the same name.
+pub trait Engine<W: RingWord> {
+    /// What the engine hands its application: the node's [`Event`]s, or the application's
+    /// own events with the node's passed through.
+    type Event: Clone + core::fmt::Debug;
+    /// The node inside, for the network's checks (phase, state, id).
+    fn node(&self) -> &Node<u32, W, NoEstimate>;
+    /// As [`Node::join`].
+    ///
+    /// # Errors
+    /// As [`Node::join`].
+    fn join(&mut self, now: Time, contact: Option<u32>) -> Result<(), CallError>;
+    /// As [`Node::leave`].
+    ///
+    /// # Errors
+    /// As [`Node::leave`].
+    fn leave(&mut self, now: Time) -> Result<(), CallError>;
+    /// As [`Node::route`].
+    ///
+    /// # Errors
+    /// As [`Node::route`].
+    fn route(&mut self, now: Time, key: W, payload: Vec<u8>) -> Result<u64, CallError>;
+    /// As [`Node::handle_bytes`] (a decoding error is the engine's to count).
+    fn handle_bytes(&mut self, now: Time, from: u32, bytes: &[u8]);
+    /// As [`Node::handle_timeout`].
+    fn handle_timeout(&mut self, now: Time);
+    /// As [`Node::poll_transmit`].
+    fn poll_transmit(&mut self) -> Option<Transmit<u32, W>>;
+    /// As [`Node::poll_event`].
+    fn poll_event(&mut self) -> Option<Self::Event>;
+    /// As [`Node::poll_timeout`].
+    fn poll_timeout(&self) -> Option<Time>;
+    /// The node's event inside `event`, when it is one: the network records activations,
+    /// deliveries and failed routes from these.
+    fn node_event(event: &Self::Event) -> Option<&Event<u32, W>>;
+}
+
+impl<W: RingWord> Engine<W> for Node<u32, W, NoEstimate> {
+    type Event = Event<u32, W>;
+    fn node(&self) -> &Node<u32, W, NoEstimate> {
+        self
+    }
+    fn join(&mut self, now: Time, contact: Option<u32>) -> Result<(), CallError> {
+        Node::join(self, now, contact)
+    }
+    fn leave(&mut self, now: Time) -> Result<(), CallError> {
+        Node::leave(self, now)
+    }
+    fn route(&mut self, now: Time, key: W, payload: Vec<u8>) -> Result<u64, CallError> {
+        Node::route(self, now, key, payload)
+    }
+    fn handle_bytes(&mut self, now: Time, from: u32, bytes: &[u8]) {
+        let _ = Node::handle_bytes(self, now, from, bytes);
+    }
+    fn handle_timeout(&mut self, now: Time) {
+        Node::handle_timeout(self, now);
+    }
+    fn poll_transmit(&mut self) -> Option<Transmit<u32, W>> {
+        Node::poll_transmit(self)
+    }
+    fn poll_event(&mut self) -> Option<Event<u32, W>> {
+        Node::poll_event(self)
+    }
+    fn poll_timeout(&self) -> Option<Time> {
+        Node::poll_timeout(self)
+    }
+    fn node_event(event: &Event<u32, W>) -> Option<&Event<u32, W>> {
+        Some(event)
+    }
+}
 
 /// How the network treats messages: a one-way delay drawn uniformly from `delay`
 /// (microseconds), each message lost with probability `loss` and duplicated with probability
@@ -83,10 +160,11 @@ impl<W> Default for Fate<W> {
     }
 }
 
-/// A network of nodes with `u32` handles (their index) over ids of type `W`.
-pub struct Net<W: RingWord> {
-    /// The nodes, by index.
-    pub nodes: Vec<Node<u32, W, NoEstimate>>,
+/// A network of engines ([`Node`]s unless `N` says otherwise) with `u32` handles (their
+/// index) over ids of type `W`.
+pub struct Net<W: RingWord, N: Engine<W> = Node<u32, W, NoEstimate>> {
+    /// The nodes (engines), by index.
+    pub nodes: Vec<N>,
     alive: Vec<bool>,
     /// When each node became active, if it did.
     pub activated: Vec<Option<Time>>,
@@ -101,7 +179,7 @@ pub struct Net<W: RingWord> {
     /// Routed messages by (origin index, seq).
     pub fates: BTreeMap<(usize, u64), Fate<W>>,
     /// Every event by node, in order (deliveries are also in `fates`).
-    pub events: Vec<Vec<(Time, Event<u32, W>)>>,
+    pub events: Vec<Vec<(Time, N::Event)>>,
     /// Messages sent, lost and duplicated by the network.
     pub stats: NetStats,
     /// The first wrong deliveries: (time, node, key, the true root then).
@@ -127,6 +205,19 @@ pub struct NetStats {
 }
 
 impl<W: RingWord> Net<W> {
+    /// Adds a node with id `id` (not joined yet); returns its index.
+    ///
+    /// # Panics
+    /// If the network's configuration is invalid (it never is when built by [`Net::new`]).
+    #[allow(clippy::expect_used)]
+    pub fn add(&mut self, id: W) -> usize {
+        self.add_with(id, |config, own, seed| {
+            Node::new(config, own, NoEstimate, seed).expect("a valid configuration")
+        })
+    }
+}
+
+impl<W: RingWord, N: Engine<W>> Net<W, N> {
     /// An empty network with the given schedule, seeded by `seed`; nodes get
     /// [`NodeConfig::default`] with b = 4, L = 8, |M| = 8, suited to small rings.
     #[must_use]
@@ -169,17 +260,21 @@ impl<W: RingWord> Net<W> {
         v
     }
 
-    /// Adds a node with id `id` (not joined yet); returns its index.
+    /// Adds an engine for the node with id `id` (not joined yet), made by `make` from the
+    /// network's configuration, the node's reference and a seed; returns its index.
     ///
     /// # Panics
-    /// If the network's configuration is invalid (it never is when built by [`Net::new`]).
+    /// With more than 2^32 nodes.
     #[allow(clippy::expect_used)]
-    pub fn add(&mut self, id: W) -> usize {
+    pub fn add_with(
+        &mut self,
+        id: W,
+        make: impl FnOnce(NodeConfig, NodeRef<u32, W>, u64) -> N,
+    ) -> usize {
         let i = self.nodes.len();
         let handle = u32::try_from(i).expect("fewer than 2^32 nodes");
         let seed = self.random();
-        let node = Node::new(self.config, NodeRef::new(id, handle), NoEstimate, seed)
-            .expect("a valid configuration");
+        let node = make(self.config, NodeRef::new(id, handle), seed);
         self.nodes.push(node);
         self.alive.push(true);
         self.activated.push(None);
@@ -218,6 +313,15 @@ impl<W: RingWord> Net<W> {
     #[must_use]
     pub fn is_alive(&self, i: usize) -> bool {
         self.alive.get(i).copied().unwrap_or(false)
+    }
+
+    /// Runs `f` on engine `i` at the present time (an application's call: a DHT's put, say)
+    /// and sends what it queued; `None` when there is no such engine.
+    pub fn call<R>(&mut self, i: usize, f: impl FnOnce(&mut N, Time) -> R) -> Option<R> {
+        let now = self.now;
+        let r = f(self.nodes.get_mut(i)?, now);
+        self.drain(i);
+        Some(r)
     }
 
     /// Routes `payload` from node `i` to `key`; returns the message's (origin, seq) key in
@@ -292,15 +396,16 @@ impl<W: RingWord> Net<W> {
             let Some(e) = node.poll_event() else {
                 break;
             };
-            match &e {
-                Event::Activated { at } => {
+            match N::node_event(&e) {
+                None => {}
+                Some(Event::Activated { at }) => {
                     if let Some(a) = self.activated.get_mut(i) {
                         *a = Some(*at);
                     }
                 }
-                Event::Deliver {
+                Some(Event::Deliver {
                     origin, seq, key, ..
-                } => {
+                }) => {
                     let root = self.true_root(*key);
                     if root != Some(i) {
                         self.stats.wrong_deliveries += 1;
@@ -314,7 +419,7 @@ impl<W: RingWord> Net<W> {
                         .or_default();
                     fate.delivered.push((i, self.now, *key));
                 }
-                Event::RouteFailed { origin, seq, .. } => {
+                Some(Event::RouteFailed { origin, seq, .. }) => {
                     self.fates
                         .entry((origin.handle as usize, *seq))
                         .or_default()
@@ -363,7 +468,7 @@ impl<W: RingWord> Net<W> {
                         return true;
                     }
                     if let Some(n) = self.nodes.get_mut(to) {
-                        let _ = n.handle_bytes(self.now, d.from, &d.bytes);
+                        n.handle_bytes(self.now, d.from, &d.bytes);
                     }
                     self.drain(to);
                     return true;
@@ -375,7 +480,7 @@ impl<W: RingWord> Net<W> {
                 && self
                     .nodes
                     .get(i)
-                    .and_then(Node::poll_timeout)
+                    .and_then(N::poll_timeout)
                     .is_some_and(|at| at <= self.now);
             if due {
                 if let Some(n) = self.nodes.get_mut(i) {
@@ -400,7 +505,10 @@ impl<W: RingWord> Net<W> {
         loop {
             if self.queue.is_empty() {
                 let joining = self.nodes.iter().zip(&self.alive).any(|(n, a)| {
-                    *a && matches!(n.phase(), crate::Phase::Joining | crate::Phase::Probing)
+                    *a && matches!(
+                        n.node().phase(),
+                        crate::Phase::Joining | crate::Phase::Probing
+                    )
                 });
                 if !joining {
                     let soon = self.next_time().is_some_and(|t| t <= self.now + 1_000_000);
@@ -421,8 +529,8 @@ impl<W: RingWord> Net<W> {
         self.nodes
             .iter()
             .zip(&self.alive)
-            .filter(|(n, a)| **a && n.phase() != crate::Phase::Idle)
-            .all(|(n, _)| n.is_active())
+            .filter(|(n, a)| **a && n.node().phase() != crate::Phase::Idle)
+            .all(|(n, _)| n.node().is_active())
     }
 
     /// The ids of the live active nodes, sorted.
@@ -432,8 +540,8 @@ impl<W: RingWord> Net<W> {
             .nodes
             .iter()
             .zip(&self.alive)
-            .filter(|(n, a)| **a && n.is_active())
-            .map(|(n, _)| n.own().id)
+            .filter(|(n, a)| **a && n.node().is_active())
+            .map(|(n, _)| n.node().own().id)
             .collect();
         ids.sort_unstable();
         ids
@@ -444,10 +552,10 @@ impl<W: RingWord> Net<W> {
     pub fn true_root(&self, key: W) -> Option<usize> {
         let mut best: Option<(usize, W)> = None;
         for (i, n) in self.nodes.iter().enumerate() {
-            if !self.is_alive(i) || !n.is_active() {
+            if !self.is_alive(i) || !n.node().is_active() {
                 continue;
             }
-            let id = n.own().id;
+            let id = n.node().own().id;
             if best.is_none_or(|(_, b)| closer(&key, &id, &b)) {
                 best = Some((i, id));
             }
@@ -464,10 +572,10 @@ impl<W: RingWord> Net<W> {
         self.nodes
             .iter()
             .zip(&self.alive)
-            .filter(|(n, a)| **a && n.is_active())
+            .filter(|(n, a)| **a && n.node().is_active())
             .filter(|(n, _)| {
-                let (succ, pred) = true_leaf_set(n.own().id, &live, half);
-                let leaf = n.state().leaf_set();
+                let (succ, pred) = true_leaf_set(n.node().own().id, &live, half);
+                let leaf = n.node().state().leaf_set();
                 let s: Vec<W> = leaf.successors().iter().map(|m| m.id).collect();
                 let p: Vec<W> = leaf.predecessors().iter().map(|m| m.id).collect();
                 s != succ || p != pred
