@@ -60,7 +60,7 @@ proptest! {
         // The run starts within the node's leaf set on one side.
         let first = offset % half + 1;
         let dead: BTreeSet<usize> = (0..run)
-            .map(|i| if clockwise { (me + first + i) % n } else { (me + n * 2 - first - i) % n })
+            .map(|i| if clockwise { (me + first + i) % n } else { (me + 64 * n - first - i) % n })
             .filter(|&h| h != me)
             .collect();
         let live: Vec<Node> = ring.iter().filter(|m| !dead.contains(&m.handle)).copied().collect();
