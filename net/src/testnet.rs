@@ -83,14 +83,14 @@ impl Options {
     }
 }
 
-/// The node configuration of the test network: the protocol's defaults with the leaf-set
-/// timers shortened for a quick run on loopback (heartbeats every 2 s, first probe timeout
-/// 250 ms), so that failures are detected in seconds.
+/// The node configuration of the test network: the protocol's defaults with the heartbeat
+/// period shortened from 20 s to 2 s, so that failures are detected in seconds. The probe
+/// timeout keeps its default (1 s, doubling over 3 attempts): many nodes share the machine's
+/// cores in one process, and a shorter timeout would take a busy node for a dead one.
 #[must_use]
 pub fn test_node_config() -> NodeConfig {
     let mut c = NodeConfig::default();
     c.heartbeat = Duration::from_secs(2);
-    c.probe_timeout = Duration::from_millis(250);
     c
 }
 
@@ -267,7 +267,7 @@ pub(crate) struct Snapshot {
     pub successors: Vec<Guid>,
     pub predecessors: Vec<Guid>,
     pub routed_sent: u64,
-    pub cut_off: u64,
+    pub net: crate::NetCounters,
 }
 
 /// One node as the harness holds it.
@@ -377,7 +377,7 @@ async fn spawn_pastry(keypair: Keypair, cfg: Config) -> Result<Member, String> {
                     }
                     Some(Cmd::Snapshot(reply)) => {
                         let b = swarm.behaviour();
-                        let mut s = Snapshot { cut_off: b.counters().cut_off, ..Snapshot::default() };
+                        let mut s = Snapshot { net: *b.counters(), ..Snapshot::default() };
                         if let Some(n) = b.node() {
                             s.active = n.is_active();
                             let leaf = n.state().leaf_set();
@@ -400,15 +400,38 @@ async fn spawn_pastry(keypair: Keypair, cfg: Config) -> Result<Member, String> {
     })
 }
 
-/// The running network: its members (`None` once killed) and the engine.
-pub(crate) struct Net {
-    pub engine: Engine,
-    pub members: Vec<Option<Member>>,
+/// A running test network: its members (`None` once killed) and the engine.
+pub struct Testnet {
+    engine: Engine,
+    members: Vec<Option<Member>>,
+    half: usize,
 }
 
-impl Net {
+impl Testnet {
     fn live(&self) -> impl Iterator<Item = &Member> + '_ {
         self.members.iter().flatten()
+    }
+
+    /// Starts `opts.nodes` nodes and joins them, `opts.join_parallelism` at a time, each
+    /// through a random node that has joined already; returns the network, the seconds the
+    /// joins took, and each join's seconds.
+    ///
+    /// # Errors
+    /// A node could not be started or could not join within `opts.settle_timeout`.
+    pub async fn start(opts: &Options, rng: &mut Rng) -> Result<(Testnet, f64, Vec<f64>), String> {
+        start(opts, rng).await
+    }
+
+    /// The address node `i` listens on, unless it was killed.
+    #[must_use]
+    pub fn addr(&self, i: usize) -> Option<SocketAddr> {
+        self.members.get(i)?.as_ref().map(|m| m.addr)
+    }
+
+    /// Node `i`'s host counters, unless it was killed.
+    pub async fn counters(&self, i: usize) -> Option<crate::NetCounters> {
+        let m = self.members.get(i)?.as_ref()?;
+        m.ask(Cmd::Snapshot).await.map(|s| s.net)
     }
 
     /// The live node that is the true answer for `key`, excluding `origin` for kad (whose
@@ -442,8 +465,10 @@ impl Net {
         out
     }
 
-    /// The number of live nodes whose leaf set is not the true one among the live nodes.
-    async fn wrong_leaf_sets(&self, half: usize) -> usize {
+    /// The number of live nodes whose leaf set is not the true one among the live nodes
+    /// (Pastry).
+    pub async fn wrong_leaf_sets(&self) -> usize {
+        let half = self.half;
         let ids: Vec<Guid> = self.live().map(|m| m.guid).collect();
         let snaps = self.snapshots().await;
         self.live()
@@ -459,11 +484,11 @@ impl Net {
         self.snapshots().await.iter().map(|s| s.routed_sent).sum()
     }
 
-    /// Polls until every leaf set is true or `timeout` passes; the time it took.
-    async fn wait_leaf_sets(&self, half: usize, timeout: Duration) -> Option<Duration> {
+    /// Polls until every leaf set is true or `timeout` passes; the time it took (Pastry).
+    pub async fn wait_leaf_sets(&self, timeout: Duration) -> Option<Duration> {
         let start = Instant::now();
         loop {
-            if self.wrong_leaf_sets(half).await == 0 {
+            if self.wrong_leaf_sets().await == 0 {
                 return Some(start.elapsed());
             }
             if start.elapsed() > timeout {
@@ -475,7 +500,7 @@ impl Net {
 
     /// Stops the members in `victims`: their swarms are dropped with their tasks, so their
     /// sockets close (a crash, not a graceful leave).
-    async fn kill(&mut self, victims: &[usize]) {
+    pub async fn kill(&mut self, victims: &[usize]) {
         for &i in victims {
             if let Some(m) = self.members.get_mut(i).and_then(Option::take) {
                 m.task.abort();
@@ -484,7 +509,8 @@ impl Net {
         }
     }
 
-    async fn stop(&mut self) {
+    /// Stops every node.
+    pub async fn stop(&mut self) {
         let all: Vec<usize> = (0..self.members.len()).collect();
         self.kill(&all).await;
     }
@@ -591,7 +617,7 @@ fn bar(progress: bool, what: &str) -> ProgressBar {
 /// Starts `opts.nodes` nodes and joins them, `opts.join_parallelism` at a time, each through a
 /// random node that has joined already. Returns the network and (join seconds, per-join
 /// durations).
-async fn start(opts: &Options, rng: &mut Rng) -> Result<(Net, f64, Vec<f64>), String> {
+async fn start(opts: &Options, rng: &mut Rng) -> Result<(Testnet, f64, Vec<f64>), String> {
     let mut members = Vec::with_capacity(opts.nodes);
     let cfg = Config {
         seed: opts.seed,
@@ -605,9 +631,10 @@ async fn start(opts: &Options, rng: &mut Rng) -> Result<(Net, f64, Vec<f64>), St
         };
         members.push(Some(m));
     }
-    let net = Net {
+    let net = Testnet {
         engine: opts.engine,
         members,
+        half: opts.node.routing.leaf_set_half(),
     };
     let bar = bar(opts.progress, "joining");
     bar.set_length(opts.nodes as u64);
@@ -674,7 +701,6 @@ async fn start(opts: &Options, rng: &mut Rng) -> Result<(Net, f64, Vec<f64>), St
 /// A node could not be started or could not join.
 pub async fn run(opts: &Options) -> Result<Report, String> {
     let mut rng = Rng::new(opts.seed);
-    let half = opts.node.routing.leaf_set_half();
     let (mut net, join_seconds, mut durations) = start(opts, &mut rng).await?;
     durations.sort_by(f64::total_cmp);
     tracing::info!(nodes = opts.nodes, seconds = join_seconds, "all joined");
@@ -697,10 +723,10 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     };
     if opts.engine == Engine::Pastry {
         report.converge_seconds = net
-            .wait_leaf_sets(half, opts.settle_timeout)
+            .wait_leaf_sets(opts.settle_timeout)
             .await
             .map(|d| d.as_secs_f64());
-        report.wrong_leaf_sets_before = Some(net.wrong_leaf_sets(half).await);
+        report.wrong_leaf_sets_before = Some(net.wrong_leaf_sets().await);
         tracing::info!(seconds = ?report.converge_seconds, wrong = ?report.wrong_leaf_sets_before, "leaf sets checked");
     }
     let b = bar(opts.progress, "lookups");
@@ -723,10 +749,10 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
             let bound = detection_bound(&opts.node) + repair_allowance(&opts.node);
             report.repair_bound_seconds = Some(bound.as_secs_f64());
             report.repair_seconds = net
-                .wait_leaf_sets(half, opts.settle_timeout)
+                .wait_leaf_sets(opts.settle_timeout)
                 .await
                 .map(|_| killed_at.elapsed().as_secs_f64());
-            report.wrong_leaf_sets_after = Some(net.wrong_leaf_sets(half).await);
+            report.wrong_leaf_sets_after = Some(net.wrong_leaf_sets().await);
             tracing::info!(seconds = ?report.repair_seconds, wrong = ?report.wrong_leaf_sets_after, "leaf sets checked after the kill");
         } else {
             // kad has no repair to wait for: it finds dead peers when it asks them. It gets the
@@ -741,7 +767,7 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
         );
         b.finish_and_clear();
     }
-    report.cut_off = net.snapshots().await.iter().map(|s| s.cut_off).sum();
+    report.cut_off = net.snapshots().await.iter().map(|s| s.net.cut_off).sum();
     net.stop().await;
     Ok(report)
 }
