@@ -562,10 +562,7 @@ impl Behaviour {
     /// response; the others are sent as requests.
     fn pump(&mut self, now: Time, reply_to: Option<PeerHandle>) -> Vec<Vec<u8>> {
         let mut replies = Vec::new();
-        loop {
-            let Some(node) = self.node.as_mut() else {
-                break;
-            };
+        while let Some(node) = self.node.as_mut() {
             if let Some(e) = node.poll_event() {
                 self.on_node_event(now, e);
                 continue;

@@ -278,7 +278,7 @@ mod tests {
 
     #[test]
     fn max_len_is_within_the_codec_limit() {
-        assert!(PeerHandle::MAX_LEN <= pastry_kernel::codec::MAX_HANDLE_LEN);
+        const { assert!(PeerHandle::MAX_LEN <= pastry_kernel::codec::MAX_HANDLE_LEN) };
         // Ed25519 PeerIds are 38 bytes; an IPv6 handle of one takes 58.
         let h = PeerHandle::new(ed25519_peer(1), "[::1]:1".parse().unwrap()).unwrap();
         assert_eq!(h.encoded_len(), 58);

@@ -80,14 +80,12 @@ pub(crate) async fn spawn(keypair: Keypair) -> Result<Member, String> {
                     }
                     SwarmEvent::Behaviour(KadNodeEvent::Kad(kad::Event::OutboundQueryProgressed { id, result, stats, step })) => {
                         match result {
-                            QueryResult::Bootstrap(r) => {
-                                if step.last || r.is_err() {
-                                    if let Some((q, done)) = joining.take() {
-                                        if q == id {
-                                            let _ = done.send(r.map(|_| ()).map_err(|e| e.to_string()));
-                                        } else {
-                                            joining = Some((q, done));
-                                        }
+                            QueryResult::Bootstrap(r) if step.last || r.is_err() => {
+                                if let Some((q, done)) = joining.take() {
+                                    if q == id {
+                                        let _ = done.send(r.map(|_| ()).map_err(|e| e.to_string()));
+                                    } else {
+                                        joining = Some((q, done));
                                     }
                                 }
                             }

@@ -20,7 +20,7 @@
 //! use libp2p::swarm::SwarmEvent;
 //! use pastry_net::{build_swarm, Config, Event};
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! let mut swarm = build_swarm(Keypair::generate_ed25519(), Config::default())?;
 //! let listen = "127.0.0.1:4001".parse()?;
 //! swarm.listen_on(pastry_net::socket_multiaddr(listen))?;

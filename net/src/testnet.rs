@@ -103,8 +103,10 @@ pub fn detection_bound(c: &NodeConfig) -> Duration {
     c.heartbeat * 2 + c.probe_timeout + probes
 }
 
-/// The allowance for repair after detection: one more heartbeat period (holes are repaired at
-/// heartbeat ticks) and one more round of probes of the candidates.
+/// The allowance for repair after the first detection: the other leaf-set members of the
+/// failed node hear of it in the detecting node's heartbeat and probe it themselves before they
+/// forget it (`T_o (2^attempts − 1)` again), and a hole that the first repair request did not
+/// close is asked again at the next heartbeat tick (`T_ls`).
 #[must_use]
 pub fn repair_allowance(c: &NodeConfig) -> Duration {
     let probes = c.probe_timeout * ((1u32 << c.probe_attempts.min(16)) - 1);
@@ -515,8 +517,9 @@ impl Testnet {
         self.kill(&all).await;
     }
 
-    /// Runs `n` lookups from random live origins to random keys, `concurrency` at a time.
-    async fn lookups(
+    /// Runs `n` lookups from random live origins to random keys, `concurrency` at a time,
+    /// each checked against the true answer among the live nodes.
+    pub async fn lookups(
         &self,
         rng: &mut Rng,
         n: usize,
