@@ -1,4 +1,4 @@
-//! The calls a client makes through a running node ([`CLIENT_PROTOCOL`](crate::CLIENT_PROTOCOL)),
+//! The calls a client makes through a running node (the [`crate::CLIENT_PROTOCOL`]),
 //! and [`call`]: one such call from a process that is not a node.
 //!
 //! ```no_run
