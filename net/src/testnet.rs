@@ -553,11 +553,11 @@ impl Testnet {
                 let t0 = Instant::now();
                 in_flight.push(async move {
                     let outcome = if sent { rx.await.ok() } else { None };
-                    (outcome, truth, t0.elapsed())
+                    (outcome, truth, t0.elapsed(), key, origin.peer)
                 });
                 issued += 1;
             }
-            if let Some((outcome, truth, took)) = in_flight.next().await {
+            if let Some((outcome, truth, took, key, from)) = in_flight.next().await {
                 bar.inc(1);
                 match outcome {
                     Some(Outcome {
@@ -569,6 +569,7 @@ impl Testnet {
                             report.at_root += 1;
                         } else {
                             report.wrong_root += 1;
+                            tracing::warn!(%key, %from, got = %r, want = ?truth, "lookup answered by another node than the root");
                         }
                         latencies.push(took.as_secs_f64() * 1000.0);
                         if let Some(h) = h {
