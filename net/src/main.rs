@@ -357,7 +357,7 @@ async fn run_testnet(opts: Options, engine: EngineArg, json: bool) -> Res {
 
 fn print_lookups(what: &str, l: &testnet::LookupReport) {
     println!(
-        "{what}: {} lookups, {:.1}% at the true root ({} elsewhere, {} failed); latency p50 {:.2} ms, p99 {:.2} ms; {}{:.2} requests per lookup; {:.1} s",
+        "{what}: {} lookups, {:.1}% at the true root ({} elsewhere, {} failed); latency p50 {:.2} ms, p99 {:.2} ms; {}{:.2} requests per lookup{}; {:.1} s",
         l.lookups,
         l.at_root_percent(),
         l.wrong_root,
@@ -366,6 +366,7 @@ fn print_lookups(what: &str, l: &testnet::LookupReport) {
         l.p99_ms,
         l.mean_hops.map_or(String::new(), |h| format!("{h:.2} hops, ")),
         l.requests_per_lookup,
+        l.reroutes.map_or(String::new(), |r| format!(" ({r} re-routes)")),
         l.seconds
     );
 }
