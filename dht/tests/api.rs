@@ -196,6 +196,10 @@ fn refused_calls_are_typed_errors_and_change_nothing() {
         d.route(1, 5, MAGIC.to_vec()),
         Err(DhtError::ReservedPayload)
     );
+    assert_eq!(
+        d.route_to(1, NodeRef::new(100u16, 0u32), MAGIC.to_vec()),
+        Err(DhtError::ReservedPayload)
+    );
     assert!(d == before);
     // An idle (not joined) node refuses, unchanged.
     let node = Node::new(
@@ -209,6 +213,20 @@ fn refused_calls_are_typed_errors_and_change_nothing() {
     let before = idle.clone();
     assert!(matches!(idle.get(1, 5), Err(DhtError::Node(_))));
     assert!(idle == before);
+}
+
+#[test]
+fn route_to_self_delivers_the_application_payload_here() {
+    let mut d = lone(DhtConfig::default());
+    let seq = d
+        .route_to(1, NodeRef::new(100u16, 0u32), b"hi".to_vec())
+        .unwrap();
+    let events: Vec<_> = std::iter::from_fn(|| d.poll_event()).collect();
+    assert!(events.iter().any(|e| matches!(
+        e,
+        DhtEvent::Node(pastry_node::Event::Deliver { seq: s, payload, .. })
+            if *s == seq && payload == b"hi"
+    )));
 }
 
 #[test]

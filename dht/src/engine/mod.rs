@@ -305,6 +305,27 @@ where
         Ok(r?)
     }
 
+    /// [`Node::route_to`] for the application's own messages: straight to `node` (routed by
+    /// its id if it does not acknowledge), as the Common API's `route` with a hint.
+    ///
+    /// # Errors
+    /// [`DhtError::ReservedPayload`] for a payload that starts with the DHT's
+    /// [`MAGIC`](crate::message::MAGIC); otherwise as [`Node::route_to`]. Nothing changes then.
+    pub fn route_to(
+        &mut self,
+        now: Time,
+        node: NodeRef<H, W>,
+        payload: Vec<u8>,
+    ) -> Result<u64, DhtError> {
+        if is_dht_payload(&payload) {
+            return Err(DhtError::ReservedPayload);
+        }
+        let r = self.node.route_to(now, node, payload);
+        self.pump(now);
+        self.settle(now);
+        Ok(r?)
+    }
+
     /// [`Node::forward`]: answers a [`Event::Forward`] of the application's.
     ///
     /// # Errors
