@@ -32,6 +32,7 @@ use libp2p::swarm::{
     THandlerInEvent, THandlerOutEvent, ToSwarm,
 };
 use libp2p::{Multiaddr, PeerId};
+use pastry_dht::{Dht, DhtConfig, DhtConfigError, DhtError, DhtEvent, OpId};
 use pastry_kernel::{Guid, NodeRef};
 use pastry_node::message::MessageDecodeError;
 use pastry_node::{CallError, Message, NoEstimate, Node, NodeConfig, NodeConfigError, Time};
@@ -52,8 +53,11 @@ pub const DEFAULT_MAX_FRAME: usize = 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
-    /// The node's timers and caps (default [`NodeConfig::default`]).
+    /// The node's timers and caps (default [`NodeConfig::default`]; its payload cap is raised
+    /// to what the DHT's largest value needs).
     pub node: NodeConfig,
+    /// The DHT's replication factor, timers and caps (default [`DhtConfig::default`]).
+    pub dht: DhtConfig,
     /// How long a request waits for its response before libp2p gives it up (default 10 s,
     /// the node's largest hop timeout). The node keeps its own, shorter, timeouts.
     pub request_timeout: Duration,
@@ -77,6 +81,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             node: NodeConfig::default(),
+            dht: DhtConfig::default(),
             request_timeout: Duration::from_secs(10),
             max_frame: DEFAULT_MAX_FRAME,
             ban: Duration::from_secs(600),
@@ -197,6 +202,9 @@ pub enum Event {
     /// The node's events: `Activated`, `JoinFailed`, `Update`, `Failed`, `RouteFailed`,
     /// `Forward` (deliveries come as [`Event::Delivered`]).
     Node(pastry_node::Event<PeerHandle>),
+    /// The end of a put, get or remove started here: `PutDone`, `GetDone`, `RemoveDone` or
+    /// `Failed` (never `Node`: those come as [`Event::Node`]).
+    Dht(DhtEvent<PeerHandle>),
     /// A routed message (or lookup) ends here, at the root of its key (Common API `deliver`).
     Delivered {
         /// The key.
@@ -245,6 +253,8 @@ pub enum JoinError {
     PeerId(PeerIdTooLong),
     /// The node configuration is out of range.
     Config(NodeConfigError),
+    /// The DHT configuration is out of range.
+    Dht(DhtConfigError),
 }
 
 impl fmt::Display for JoinError {
@@ -253,6 +263,7 @@ impl fmt::Display for JoinError {
             JoinError::AlreadyJoined => f.write_str("the node has already joined or is joining"),
             JoinError::PeerId(e) => e.fmt(f),
             JoinError::Config(e) => e.fmt(f),
+            JoinError::Dht(e) => e.fmt(f),
         }
     }
 }
@@ -290,7 +301,9 @@ pub struct Behaviour {
     local: PeerId,
     epoch: tokio::time::Instant,
     last_now: Time,
-    node: Option<Node<PeerHandle, Guid, NoEstimate>>,
+    node: Option<Dht<PeerHandle, Guid, NoEstimate>>,
+    /// Clients' puts, gets and removes waiting for their end.
+    client_ops: BTreeMap<OpId, ResponseChannel<Response>>,
     /// The dial to the bootstrap node, waiting for its `PeerId`.
     bootstrap: Option<(ConnectionId, SocketAddr)>,
     lookups: BTreeMap<u64, Lookup>,
@@ -328,6 +341,7 @@ impl Behaviour {
             epoch,
             last_now: 0,
             node: None,
+            client_ops: BTreeMap::new(),
             bootstrap: None,
             lookups: BTreeMap::new(),
             lookup_deadlines: BTreeSet::new(),
@@ -395,21 +409,17 @@ impl Behaviour {
             || self
                 .node
                 .as_ref()
-                .is_some_and(|n| n.phase() != pastry_node::Phase::Idle)
+                .is_some_and(|n| n.node().phase() != pastry_node::Phase::Idle)
         {
             return Err(JoinError::AlreadyJoined);
         }
         let own = PeerHandle::new(self.local, listen).map_err(JoinError::PeerId)?;
         let seed = self.cfg.seed
             ^ u64::from_be_bytes(own.guid().to_be_bytes()[..8].try_into().unwrap_or_default());
-        let node = Node::new(
-            self.cfg.node,
-            NodeRef::new(own.guid(), own),
-            NoEstimate,
-            seed,
-        )
-        .map_err(JoinError::Config)?;
-        self.node = Some(node);
+        let node_cfg = self.cfg.dht.node_config(self.cfg.node);
+        let node = Node::new(node_cfg, NodeRef::new(own.guid(), own), NoEstimate, seed)
+            .map_err(JoinError::Config)?;
+        self.node = Some(Dht::new(self.cfg.dht, node).map_err(JoinError::Dht)?);
         Ok(())
     }
 
@@ -417,10 +427,13 @@ impl Behaviour {
     /// [`Event::Delivered`]. Returns the message's number.
     ///
     /// # Errors
-    /// The node's [`CallError`] (not active, payload too large); nothing changes then.
-    pub fn route(&mut self, key: Guid, payload: &[u8]) -> Result<u64, CallError> {
+    /// The engine's [`DhtError`] (not active, payload too large); nothing changes then.
+    pub fn route(&mut self, key: Guid, payload: &[u8]) -> Result<u64, DhtError> {
         let now = self.now();
-        let node = self.node.as_mut().ok_or(CallError::NotActive)?;
+        let node = self
+            .node
+            .as_mut()
+            .ok_or(DhtError::Node(CallError::NotActive))?;
         let seq = node.route(now, key, Payload::App(payload).to_vec())?;
         self.pump(now, None);
         Ok(seq)
@@ -431,10 +444,58 @@ impl Behaviour {
     /// it here.
     ///
     /// # Errors
-    /// The node's [`CallError`], or [`CallError::QueueFull`] when
+    /// The engine's [`DhtError`], or [`CallError::QueueFull`] when
     /// [`Config::max_lookups`] lookups are waiting; nothing changes then.
-    pub fn lookup(&mut self, key: Guid, payload: &[u8]) -> Result<u64, CallError> {
+    pub fn lookup(&mut self, key: Guid, payload: &[u8]) -> Result<u64, DhtError> {
         self.start_lookup(key, payload, None).map_err(|(e, _)| e)
+    }
+
+    /// Stores `value` under `key` on the key's replica set (the DHT's `put`);
+    /// [`Event::Dht`] with `PutDone` or `Failed` and the returned operation ends it.
+    ///
+    /// # Errors
+    /// The engine's [`DhtError`]; nothing changes then.
+    pub fn put(&mut self, key: Guid, value: Vec<u8>) -> Result<OpId, DhtError> {
+        let now = self.now();
+        let d = self
+            .node
+            .as_mut()
+            .ok_or(DhtError::Node(CallError::NotActive))?;
+        let op = d.put(now, key, value)?;
+        self.pump(now, None);
+        Ok(op)
+    }
+
+    /// Fetches the value of `key` from its replica set (the DHT's `get`); [`Event::Dht`]
+    /// with `GetDone` or `Failed` ends it.
+    ///
+    /// # Errors
+    /// The engine's [`DhtError`]; nothing changes then.
+    pub fn get(&mut self, key: Guid) -> Result<OpId, DhtError> {
+        let now = self.now();
+        let d = self
+            .node
+            .as_mut()
+            .ok_or(DhtError::Node(CallError::NotActive))?;
+        let op = d.get(now, key)?;
+        self.pump(now, None);
+        Ok(op)
+    }
+
+    /// Deletes `key` from its replica set (a versioned tombstone; the DHT's `remove`);
+    /// [`Event::Dht`] with `RemoveDone` or `Failed` ends it.
+    ///
+    /// # Errors
+    /// The engine's [`DhtError`]; nothing changes then.
+    pub fn remove(&mut self, key: Guid) -> Result<OpId, DhtError> {
+        let now = self.now();
+        let d = self
+            .node
+            .as_mut()
+            .ok_or(DhtError::Node(CallError::NotActive))?;
+        let op = d.remove(now, key)?;
+        self.pump(now, None);
+        Ok(op)
     }
 
     /// Leaves the overlay gracefully (the node tells its leaf set).
@@ -451,13 +512,19 @@ impl Behaviour {
     /// The node, once [`Behaviour::join`] made it.
     #[must_use]
     pub fn node(&self) -> Option<&Node<PeerHandle, Guid, NoEstimate>> {
+        self.node.as_ref().map(Dht::node)
+    }
+
+    /// The DHT engine (which owns the node), once [`Behaviour::join`] made it.
+    #[must_use]
+    pub fn dht(&self) -> Option<&Dht<PeerHandle, Guid, NoEstimate>> {
         self.node.as_ref()
     }
 
     /// Whether the node is active.
     #[must_use]
     pub fn is_active(&self) -> bool {
-        self.node.as_ref().is_some_and(Node::is_active)
+        self.node().is_some_and(Node::is_active)
     }
 
     /// The local `PeerId`'s [`Guid`].
@@ -490,18 +557,19 @@ impl Behaviour {
         key: Guid,
         payload: &[u8],
         client: Option<ResponseChannel<Response>>,
-    ) -> Result<u64, (CallError, Option<ResponseChannel<Response>>)> {
+    ) -> Result<u64, (DhtError, Option<ResponseChannel<Response>>)> {
         if self.lookups.len() >= self.cfg.max_lookups {
-            return Err((CallError::QueueFull, client));
+            return Err((DhtError::Node(CallError::QueueFull), client));
         }
         let now = self.now();
         let Some(node) = self.node.as_mut() else {
-            return Err((CallError::NotActive, client));
+            return Err((DhtError::Node(CallError::NotActive), client));
         };
-        let max = node.config().max_payload;
+        let max = node.node().config().max_payload;
         if payload.len() + OVERHEAD > max {
             let len = payload.len() + OVERHEAD;
-            return Err((CallError::PayloadTooLarge { len, max }, client));
+            let e = DhtError::Node(CallError::PayloadTooLarge { len, max });
+            return Err((e, client));
         }
         let seq = match node.route(now, key, Payload::Lookup(payload).to_vec()) {
             Ok(seq) => seq,
@@ -564,13 +632,16 @@ impl Behaviour {
         let mut replies = Vec::new();
         while let Some(node) = self.node.as_mut() {
             if let Some(e) = node.poll_event() {
-                self.on_node_event(now, e);
+                match e {
+                    DhtEvent::Node(e) => self.on_node_event(now, e),
+                    other => self.on_dht_event(other),
+                }
                 continue;
             }
             let Some(t) = node.poll_transmit() else {
                 break;
             };
-            let bytes = match t.message.to_vec(node.config().max_payload) {
+            let bytes = match t.message.to_vec(node.node().config().max_payload) {
                 Ok(b) => b,
                 Err(_) => {
                     self.counters.encode_failures += 1;
@@ -599,6 +670,31 @@ impl Behaviour {
         self.counters.requests_sent += 1;
         self.rr
             .send_request_with_addresses(&peer, Request::Node(bytes), vec![to.multiaddr()]);
+    }
+
+    fn on_dht_event(&mut self, e: DhtEvent<PeerHandle>) {
+        let op = match &e {
+            DhtEvent::PutDone { op, .. }
+            | DhtEvent::GetDone { op, .. }
+            | DhtEvent::RemoveDone { op, .. }
+            | DhtEvent::Failed { op, .. } => Some(*op),
+            DhtEvent::Node(_) => None,
+        };
+        if let Some(ch) = op.and_then(|op| self.client_ops.remove(&op)) {
+            let answer = match &e {
+                DhtEvent::PutDone { stored, .. } => ClientResponse::Put { stored: *stored },
+                DhtEvent::GetDone { value, .. } => ClientResponse::Got {
+                    value: value.clone(),
+                },
+                DhtEvent::RemoveDone { stored, .. } => ClientResponse::Removed { stored: *stored },
+                DhtEvent::Failed { reason, .. } => ClientResponse::Error(reason.to_string()),
+                DhtEvent::Node(_) => return,
+            };
+            self.counters.client_calls += 1;
+            let _ = self.rr.send_response(ch, Response::Client(answer));
+            return;
+        }
+        self.emit(Event::Dht(e));
     }
 
     fn on_node_event(&mut self, now: Time, e: pastry_node::Event<PeerHandle>) {
@@ -694,7 +790,7 @@ impl Behaviour {
         let max = self
             .node
             .as_ref()
-            .map_or(self.cfg.node.max_payload, |n| n.config().max_payload);
+            .map_or(self.cfg.node.max_payload, |n| n.node().config().max_payload);
         let msg = Message::<PeerHandle>::decode(bytes, max).map_err(Misbehaviour::Malformed)?;
         if msg.from.handle.peer() != peer || msg.from.id != guid_of(&peer) {
             return Err(Misbehaviour::Spoofed);
@@ -756,7 +852,8 @@ impl Behaviour {
         match request {
             ClientRequest::Info => {
                 let answer = match self.node.as_ref() {
-                    Some(n) => {
+                    Some(d) => {
+                        let n = d.node();
                         let leaf = n.state().leaf_set();
                         ClientResponse::Info {
                             node: NodeDesc::of(n.own()),
@@ -774,6 +871,11 @@ impl Behaviour {
                 self.counters.client_calls += 1;
                 let _ = self.rr.send_response(channel, Response::Client(answer));
             }
+            ClientRequest::Put { key, value } => {
+                self.client_op(&key, channel, |b, k| b.put(k, value));
+            }
+            ClientRequest::Get { key } => self.client_op(&key, channel, Behaviour::get),
+            ClientRequest::Remove { key } => self.client_op(&key, channel, Behaviour::remove),
             ClientRequest::Route { key, payload } => {
                 let (error, channel) = match key.parse::<Guid>() {
                     Err(e) => (format!("bad key {key:?}: {e}"), Some(channel)),
@@ -791,6 +893,45 @@ impl Behaviour {
                     .send_response(channel, Response::Client(ClientResponse::Error(error)));
             }
         }
+    }
+
+    /// Starts a client's put, get or remove; its answer goes out when the operation ends.
+    fn client_op(
+        &mut self,
+        key: &str,
+        channel: ResponseChannel<Response>,
+        start: impl FnOnce(&mut Self, Guid) -> Result<OpId, DhtError>,
+    ) {
+        let error = match key.parse::<Guid>() {
+            Err(e) => format!("bad key {key:?}: {e}"),
+            Ok(k) => match start(self, k) {
+                Ok(op) => {
+                    // The operation may have ended at once (this node the only replica): its
+                    // event is then already queued; it is taken back and answered here.
+                    let ended = self.actions.iter().position(|a| {
+                        matches!(a, ToSwarm::GenerateEvent(Event::Dht(
+                            DhtEvent::PutDone { op: o, .. }
+                            | DhtEvent::GetDone { op: o, .. }
+                            | DhtEvent::RemoveDone { op: o, .. }
+                            | DhtEvent::Failed { op: o, .. },
+                        )) if *o == op)
+                    });
+                    self.client_ops.insert(op, channel);
+                    if let Some(i) = ended {
+                        if let Some(ToSwarm::GenerateEvent(Event::Dht(e))) = self.actions.remove(i)
+                        {
+                            self.on_dht_event(e);
+                        }
+                    }
+                    return;
+                }
+                Err(e) => e.to_string(),
+            },
+        };
+        self.counters.client_calls += 1;
+        let _ = self
+            .rr
+            .send_response(channel, Response::Client(ClientResponse::Error(error)));
     }
 
     fn on_rr_event(&mut self, e: request_response::Event<Request, Response>) {
@@ -819,7 +960,7 @@ impl Behaviour {
 
     /// The next time the behaviour must act: the node's earliest timer or a lookup's deadline.
     fn next_deadline(&self) -> Option<Time> {
-        let node = self.node.as_ref().and_then(Node::poll_timeout);
+        let node = self.node.as_ref().and_then(Dht::poll_timeout);
         let lookup = self.lookup_deadlines.first().map(|(t, _)| *t);
         match (node, lookup) {
             (Some(a), Some(b)) => Some(a.min(b)),

@@ -47,6 +47,23 @@ pub enum ClientRequest {
         /// The payload.
         payload: Vec<u8>,
     },
+    /// Store `value` under `key` (the DHT's put).
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: Vec<u8>,
+    },
+    /// Fetch the value of `key` (the DHT's get).
+    Get {
+        /// The key.
+        key: String,
+    },
+    /// Delete `key` (the DHT's remove).
+    Remove {
+        /// The key.
+        key: String,
+    },
 }
 
 /// A node as a client sees it.
@@ -92,6 +109,21 @@ pub enum ClientResponse {
         hops: u8,
         /// Microseconds from the call until the root's answer reached the contacted node.
         micros: u64,
+    },
+    /// The answer to [`ClientRequest::Put`].
+    Put {
+        /// Replicas that hold the value.
+        stored: u8,
+    },
+    /// The answer to [`ClientRequest::Get`]: the value, if the key has one.
+    Got {
+        /// The value.
+        value: Option<Vec<u8>>,
+    },
+    /// The answer to [`ClientRequest::Remove`].
+    Removed {
+        /// Replicas that hold the tombstone.
+        stored: u8,
     },
     /// The call failed.
     Error(String),

@@ -2,7 +2,8 @@
 //! `kad::Behaviour` with its defaults (replication factor 20, parallelism 3) in server mode,
 //! with identify so that each node learns the listen addresses of the nodes that dial it, as
 //! libp2p's own examples run it. A lookup is `get_closest_peers` of the key's bytes; its
-//! requests are the query's own count (`QueryStats::num_requests`).
+//! requests are the query's own count (`QueryStats::num_requests`). A put is `put_record` with
+//! quorum one, a get `get_record` (its first answer counts).
 
 use std::collections::HashMap;
 
@@ -69,6 +70,9 @@ pub(crate) async fn spawn(keypair: Keypair) -> Result<Member, String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
     let task = tokio::spawn(async move {
         let mut lookups: HashMap<kad::QueryId, oneshot::Sender<Outcome>> = HashMap::new();
+        let mut puts: HashMap<kad::QueryId, oneshot::Sender<bool>> = HashMap::new();
+        let mut gets: HashMap<kad::QueryId, oneshot::Sender<Option<Option<Vec<u8>>>>> =
+            HashMap::new();
         let mut joining: Option<(kad::QueryId, oneshot::Sender<Result<(), String>>)> = None;
         loop {
             tokio::select! {
@@ -87,6 +91,23 @@ pub(crate) async fn spawn(keypair: Keypair) -> Result<Member, String> {
                                     } else {
                                         joining = Some((q, done));
                                     }
+                                }
+                            }
+                            QueryResult::PutRecord(r) => {
+                                if let Some(reply) = puts.remove(&id) {
+                                    let _ = reply.send(r.is_ok());
+                                }
+                            }
+                            QueryResult::GetRecord(r) => {
+                                let found = match r {
+                                    Ok(kad::GetRecordOk::FoundRecord(p)) => Some(Some(p.record.value)),
+                                    Ok(kad::GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => Some(None),
+                                    Err(kad::GetRecordError::NotFound { .. }) => Some(None),
+                                    Err(_) => None,
+                                };
+                                // The first answer counts; the query's later steps find the reply gone.
+                                if let Some(reply) = gets.remove(&id) {
+                                    let _ = reply.send(found);
                                 }
                             }
                             QueryResult::GetClosestPeers(r) => {
@@ -123,6 +144,17 @@ pub(crate) async fn spawn(keypair: Keypair) -> Result<Member, String> {
                     Some(Cmd::Lookup { key, reply }) => {
                         let q = swarm.behaviour_mut().kad.get_closest_peers(key.to_be_bytes().to_vec());
                         lookups.insert(q, reply);
+                    }
+                    Some(Cmd::Put { key, value, reply }) => {
+                        let record = kad::Record::new(kad::RecordKey::new(&key.to_be_bytes()), value);
+                        match swarm.behaviour_mut().kad.put_record(record, kad::Quorum::One) {
+                            Ok(q) => { puts.insert(q, reply); }
+                            Err(_) => { let _ = reply.send(false); }
+                        }
+                    }
+                    Some(Cmd::Get { key, reply }) => {
+                        let q = swarm.behaviour_mut().kad.get_record(kad::RecordKey::new(&key.to_be_bytes()));
+                        gets.insert(q, reply);
                     }
                     Some(Cmd::Snapshot(reply)) => {
                         let _ = reply.send(Snapshot { active: true, ..Snapshot::default() });

@@ -59,6 +59,41 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         timeout: u64,
     },
+    /// Store VALUE under KEY through the node at --peer (on the key's replica set).
+    Put {
+        /// The node to call.
+        #[arg(long)]
+        peer: SocketAddr,
+        /// The key: 32 hex digits, or any other text (hashed to a key with SHA-256).
+        key: String,
+        /// The value.
+        value: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 40)]
+        timeout: u64,
+    },
+    /// Print the value of KEY, fetched through the node at --peer.
+    Get {
+        /// The node to call.
+        #[arg(long)]
+        peer: SocketAddr,
+        /// The key: 32 hex digits, or any other text (hashed to a key with SHA-256).
+        key: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 40)]
+        timeout: u64,
+    },
+    /// Delete KEY through the node at --peer.
+    Remove {
+        /// The node to call.
+        #[arg(long)]
+        peer: SocketAddr,
+        /// The key: 32 hex digits, or any other text (hashed to a key with SHA-256).
+        key: String,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 40)]
+        timeout: u64,
+    },
     /// Print the identity and leaf set of the node at --peer.
     Info {
         /// The node to call.
@@ -150,6 +185,24 @@ fn main() -> ExitCode {
                 timeout,
             } => route(peer, &key, message, timeout).await,
             Command::Info { peer, timeout } => node_info(peer, timeout).await,
+            Command::Put {
+                peer,
+                key,
+                value,
+                timeout,
+            } => {
+                let key = parse_key(&key).to_string();
+                let value = value.into_bytes();
+                dht_call(peer, ClientRequest::Put { key, value }, timeout).await
+            }
+            Command::Get { peer, key, timeout } => {
+                let key = parse_key(&key).to_string();
+                dht_call(peer, ClientRequest::Get { key }, timeout).await
+            }
+            Command::Remove { peer, key, timeout } => {
+                let key = parse_key(&key).to_string();
+                dht_call(peer, ClientRequest::Remove { key }, timeout).await
+            }
             Command::Testnet {
                 nodes,
                 kill,
@@ -280,6 +333,7 @@ fn log_event(e: &Event) {
         Event::LookupDone { key, result, .. } => info!(%key, ?result, "lookup done"),
         Event::BootstrapFailed { addr, error } => warn!(%addr, %error, "bootstrap failed"),
         Event::PeerCutOff { peer, reason } => warn!(%peer, %reason, "peer cut off"),
+        Event::Dht(e) => info!(?e, "dht operation done"),
     }
 }
 
@@ -307,6 +361,21 @@ async fn route(peer: SocketAddr, key: &str, message: String, timeout: u64) -> Re
         ClientResponse::Error(e) => Err(e.into()),
         other => Err(format!("unexpected answer {other:?}").into()),
     }
+}
+
+/// A put, get or remove through a node; prints its answer.
+async fn dht_call(peer: SocketAddr, request: ClientRequest, timeout: u64) -> Res {
+    match call(peer, request, Duration::from_secs(timeout)).await? {
+        ClientResponse::Put { stored } => println!("stored {stored}"),
+        ClientResponse::Removed { stored } => println!("removed {stored}"),
+        ClientResponse::Got { value: Some(v) } => {
+            println!("value {}", String::from_utf8_lossy(&v));
+        }
+        ClientResponse::Got { value: None } => println!("none"),
+        ClientResponse::Error(e) => return Err(e.into()),
+        other => return Err(format!("unexpected answer {other:?}").into()),
+    }
+    Ok(())
 }
 
 async fn node_info(peer: SocketAddr, timeout: u64) -> Res {
@@ -371,6 +440,23 @@ fn print_lookups(what: &str, l: &testnet::LookupReport) {
     );
 }
 
+fn print_dht(what: &str, d: &testnet::DhtReport) {
+    if d.puts > 0 {
+        println!(
+            "{what}: {} of {} puts succeeded (p50 {:.2} ms)",
+            d.puts_ok, d.puts, d.put_p50_ms
+        );
+    }
+    println!(
+        "{what}: {} of {} gets from another node returned the value ({:.1}%; p50 {:.2} ms, p99 {:.2} ms)",
+        d.gets_correct,
+        d.gets,
+        d.gets_correct_percent(),
+        d.get_p50_ms,
+        d.get_p99_ms
+    );
+}
+
 fn print_report(r: &Report) {
     println!("== {:?}: {} nodes", r.engine, r.nodes);
     println!(
@@ -384,6 +470,7 @@ fn print_report(r: &Report) {
         println!("wrong leaf sets before lookups: {w}");
     }
     print_lookups("before kill", &r.before);
+    print_dht("before kill", &r.dht_before);
     if let Some(a) = &r.after {
         println!("killed {} nodes", r.killed);
         match (r.repair_seconds, r.repair_bound_seconds) {
@@ -397,24 +484,31 @@ fn print_report(r: &Report) {
             println!("wrong leaf sets before lookups: {w}");
         }
         print_lookups("after repair", a);
+        if let Some(d) = &r.dht_after {
+            print_dht("after repair", d);
+        }
     }
     println!("peers cut off: {}", r.cut_off);
 }
 
 fn print_comparison(reports: &[Report], to_stderr: bool) {
     let mut lines = vec![
-        "| engine | nodes | at true root | latency p50 (ms) | latency p99 (ms) | requests per lookup |".to_string(),
-        "|---|---|---|---|---|---|".to_string(),
+        "| engine | nodes | at true root | latency p50 (ms) | latency p99 (ms) | requests per lookup | puts ok | gets correct | get p50 (ms) |".to_string(),
+        "|---|---|---|---|---|---|---|---|---|".to_string(),
     ];
     for r in reports {
         lines.push(format!(
-            "| {:?} | {} | {:.1}% | {:.2} | {:.2} | {:.2} |",
+            "| {:?} | {} | {:.1}% | {:.2} | {:.2} | {:.2} | {}/{} | {:.1}% | {:.2} |",
             r.engine,
             r.nodes,
             r.before.at_root_percent(),
             r.before.p50_ms,
             r.before.p99_ms,
-            r.before.requests_per_lookup
+            r.before.requests_per_lookup,
+            r.dht_before.puts_ok,
+            r.dht_before.puts,
+            r.dht_before.gets_correct_percent(),
+            r.dht_before.get_p50_ms
         ));
     }
     for l in lines {

@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::{build_swarm, guid_of, Config, Event};
+use pastry_dht::{DhtEvent, OpId};
 
 /// Which overlay the test network runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -51,6 +52,8 @@ pub struct Options {
     pub lookups: usize,
     /// Lookups in flight at once.
     pub concurrency: usize,
+    /// Puts (each then read back by a get from another node).
+    pub puts: usize,
     /// Joins in progress at once.
     pub join_parallelism: usize,
     /// Seeds keys, origins, identities and the nodes' random choices.
@@ -65,7 +68,7 @@ pub struct Options {
 
 impl Options {
     /// `nodes` Pastry nodes with the [test timers](test_node_config), 1,000 lookups, 16 in
-    /// flight, one join at a time, no kill.
+    /// flight, 200 puts and gets, one join at a time, no kill.
     #[must_use]
     pub fn new(nodes: usize) -> Self {
         Options {
@@ -74,6 +77,7 @@ impl Options {
             kill_percent: 0,
             lookups: 1000,
             concurrency: 16,
+            puts: 200,
             join_parallelism: 1,
             seed: 1,
             node: test_node_config(),
@@ -151,6 +155,33 @@ impl LookupReport {
     }
 }
 
+/// One measurement of the DHT: puts, then a get of every key from another node.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DhtReport {
+    /// Puts made.
+    pub puts: usize,
+    /// Puts that succeeded.
+    pub puts_ok: usize,
+    /// Gets made.
+    pub gets: usize,
+    /// Gets that returned the value put.
+    pub gets_correct: usize,
+    /// Median put latency in milliseconds.
+    pub put_p50_ms: f64,
+    /// Median get latency in milliseconds.
+    pub get_p50_ms: f64,
+    /// 99th-percentile get latency in milliseconds.
+    pub get_p99_ms: f64,
+}
+
+impl DhtReport {
+    /// The share of gets that returned the value, in percent.
+    #[must_use]
+    pub fn gets_correct_percent(&self) -> f64 {
+        percent(self.gets_correct, self.gets)
+    }
+}
+
 /// The whole run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -183,6 +214,10 @@ pub struct Report {
     pub wrong_leaf_sets_after: Option<usize>,
     /// Lookups after the kill and repair.
     pub after: Option<LookupReport>,
+    /// Puts, and gets of every key from another node, before the kill.
+    pub dht_before: DhtReport,
+    /// Gets of the same keys after the kill and repair.
+    pub dht_after: Option<DhtReport>,
     /// Peers cut off by the host (bad frames, malformed or spoofed messages), over all nodes.
     pub cut_off: u64,
 }
@@ -265,6 +300,17 @@ pub(crate) enum Cmd {
         key: Guid,
         reply: oneshot::Sender<Outcome>,
     },
+    /// Whether the put succeeded.
+    Put {
+        key: Guid,
+        value: Vec<u8>,
+        reply: oneshot::Sender<bool>,
+    },
+    /// The value found (`Some(None)`: none), or `None` when the get failed.
+    Get {
+        key: Guid,
+        reply: oneshot::Sender<Option<Option<Vec<u8>>>>,
+    },
     Snapshot(oneshot::Sender<Snapshot>),
 }
 
@@ -325,6 +371,8 @@ async fn spawn_pastry(keypair: Keypair, cfg: Config) -> Result<Member, String> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Cmd>();
     let task = tokio::spawn(async move {
         let mut lookups: BTreeMap<u64, oneshot::Sender<Outcome>> = BTreeMap::new();
+        let mut puts: BTreeMap<OpId, oneshot::Sender<bool>> = BTreeMap::new();
+        let mut gets: BTreeMap<OpId, oneshot::Sender<Option<Option<Vec<u8>>>>> = BTreeMap::new();
         let mut joining: Option<oneshot::Sender<Result<(), String>>> = None;
         loop {
             tokio::select! {
@@ -338,6 +386,19 @@ async fn spawn_pastry(keypair: Keypair, cfg: Config) -> Result<Member, String> {
                             let _ = reply.send(outcome);
                         }
                     }
+                    SwarmEvent::Behaviour(Event::Dht(e)) => match e {
+                        DhtEvent::PutDone { op, .. } => {
+                            if let Some(r) = puts.remove(&op) { let _ = r.send(true); }
+                        }
+                        DhtEvent::GetDone { op, value, .. } => {
+                            if let Some(r) = gets.remove(&op) { let _ = r.send(Some(value)); }
+                        }
+                        DhtEvent::Failed { op, .. } => {
+                            if let Some(r) = puts.remove(&op) { let _ = r.send(false); }
+                            if let Some(r) = gets.remove(&op) { let _ = r.send(None); }
+                        }
+                        _ => {}
+                    },
                     SwarmEvent::Behaviour(Event::Node(pastry_node::Event::Activated { .. })) => {
                         if let Some(d) = joining.take() {
                             let _ = d.send(Ok(()));
@@ -382,6 +443,18 @@ async fn spawn_pastry(keypair: Keypair, cfg: Config) -> Result<Member, String> {
                         match swarm.behaviour_mut().lookup(key, b"") {
                             Ok(seq) => { lookups.insert(seq, reply); }
                             Err(_) => { let _ = reply.send(Outcome { root: None, hops: None, requests: None }); }
+                        }
+                    }
+                    Some(Cmd::Put { key, value, reply }) => {
+                        match swarm.behaviour_mut().put(key, value) {
+                            Ok(op) => { puts.insert(op, reply); }
+                            Err(_) => { let _ = reply.send(false); }
+                        }
+                    }
+                    Some(Cmd::Get { key, reply }) => {
+                        match swarm.behaviour_mut().get(key) {
+                            Ok(op) => { gets.insert(op, reply); }
+                            Err(_) => { let _ = reply.send(None); }
                         }
                     }
                     Some(Cmd::Snapshot(reply)) => {
@@ -528,6 +601,105 @@ impl Testnet {
     pub async fn stop(&mut self) {
         let all: Vec<usize> = (0..self.members.len()).collect();
         self.kill(&all).await;
+    }
+
+    /// With `put`, stores every record from a random live node; then gets every key from a
+    /// random live node (another than the one that put it), `concurrency` at a time, and
+    /// counts the gets that return the value.
+    pub async fn puts_and_gets(
+        &self,
+        rng: &mut Rng,
+        records: &[(Guid, Vec<u8>)],
+        put: bool,
+        concurrency: usize,
+        bar: &ProgressBar,
+    ) -> DhtReport {
+        let live: Vec<&Member> = self.live().collect();
+        let mut report = DhtReport::default();
+        let mut put_by = vec![usize::MAX; records.len()];
+        bar.set_length((records.len() * if put { 2 } else { 1 }) as u64);
+        bar.set_position(0);
+        if put {
+            let mut lat = Vec::new();
+            let mut in_flight = FuturesUnordered::new();
+            for (i, (key, value)) in records.iter().enumerate() {
+                if in_flight.len() >= concurrency.max(1) {
+                    if let Some((ok, took)) = in_flight.next().await {
+                        report.puts_ok += usize::from(ok);
+                        lat.push(took);
+                        bar.inc(1);
+                    }
+                }
+                let o = rng.below(live.len());
+                put_by[i] = o;
+                let (tx, rx) = oneshot::channel();
+                let sent = live[o]
+                    .tx
+                    .send(Cmd::Put {
+                        key: *key,
+                        value: value.clone(),
+                        reply: tx,
+                    })
+                    .is_ok();
+                let t0 = Instant::now();
+                in_flight.push(async move {
+                    let ok = sent && rx.await.unwrap_or(false);
+                    (ok, t0.elapsed().as_secs_f64() * 1000.0)
+                });
+                report.puts += 1;
+            }
+            while let Some((ok, took)) = in_flight.next().await {
+                report.puts_ok += usize::from(ok);
+                lat.push(took);
+                bar.inc(1);
+            }
+            lat.sort_by(f64::total_cmp);
+            report.put_p50_ms = quantile(&lat, 0.5);
+        }
+        let mut lat = Vec::new();
+        let mut in_flight = FuturesUnordered::new();
+        for (i, (key, value)) in records.iter().enumerate() {
+            if in_flight.len() >= concurrency.max(1) {
+                if let Some((ok, took)) = in_flight.next().await {
+                    report.gets_correct += usize::from(ok);
+                    lat.push(took);
+                    bar.inc(1);
+                }
+            }
+            let mut o = rng.below(live.len());
+            if live.len() > 1 && o == put_by[i] {
+                o = (o + 1) % live.len();
+            }
+            let (tx, rx) = oneshot::channel();
+            let sent = live[o]
+                .tx
+                .send(Cmd::Get {
+                    key: *key,
+                    reply: tx,
+                })
+                .is_ok();
+            let want = value.clone();
+            let t0 = Instant::now();
+            let key = *key;
+            in_flight.push(async move {
+                let got = if sent { rx.await.ok().flatten() } else { None };
+                let ok = got.as_ref().is_some_and(|v| v.as_ref() == Some(&want));
+                if !ok {
+                    tracing::warn!(%key, ?got, "get did not return the value put");
+                }
+                (ok, t0.elapsed().as_secs_f64() * 1000.0)
+            });
+            report.gets += 1;
+        }
+        while let Some((ok, took)) = in_flight.next().await {
+            report.gets_correct += usize::from(ok);
+            lat.push(took);
+            bar.inc(1);
+        }
+        lat.sort_by(f64::total_cmp);
+        report.get_p50_ms = quantile(&lat, 0.5);
+        report.get_p99_ms = quantile(&lat, 0.99);
+        report
     }
 
     /// Runs `n` lookups from random live origins to random keys, `concurrency` at a time,
@@ -738,6 +910,8 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
         repair_bound_seconds: None,
         wrong_leaf_sets_after: None,
         after: None,
+        dht_before: DhtReport::default(),
+        dht_after: None,
         cut_off: 0,
     };
     if opts.engine == Engine::Pastry {
@@ -751,6 +925,17 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
     let b = bar(opts.progress, "lookups");
     report.before = net
         .lookups(&mut rng, opts.lookups, opts.concurrency, &b)
+        .await;
+    b.finish_and_clear();
+    let records: Vec<(Guid, Vec<u8>)> = (0..opts.puts)
+        .map(|i| {
+            let k = rng.guid();
+            (k, format!("value {i} of {k}").into_bytes())
+        })
+        .collect();
+    let b = bar(opts.progress, "puts, gets");
+    report.dht_before = net
+        .puts_and_gets(&mut rng, &records, true, opts.concurrency, &b)
         .await;
     b.finish_and_clear();
     let kill = (opts.nodes * opts.kill_percent as usize + 50) / 100;
@@ -782,6 +967,12 @@ pub async fn run(opts: &Options) -> Result<Report, String> {
         let b = bar(opts.progress, "lookups");
         report.after = Some(
             net.lookups(&mut rng, opts.lookups, opts.concurrency, &b)
+                .await,
+        );
+        b.finish_and_clear();
+        let b = bar(opts.progress, "gets");
+        report.dht_after = Some(
+            net.puts_and_gets(&mut rng, &records, false, opts.concurrency, &b)
                 .await,
         );
         b.finish_and_clear();
