@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Multi-process smoke test of the `pastry` binary: five `pastry node` processes on 127.0.0.1,
 # each joining through the first; then `pastry info` through every node (each must be active
-# with the other four in its leaf set) and `pastry route` of the same keys through every node
-# (all five must name the same root, one of the five nodes).
+# with the other four in its leaf set), `pastry route` of the same keys through every node (all
+# five must name the same root, the node closest to the key), `pastry put` through one node
+# read back by `pastry get` through the others, and `pastry remove`.
 #
 # Usage: net/smoke.sh [path/to/pastry]. Bounded in time; every child is stopped on exit.
 set -euo pipefail
@@ -105,4 +106,24 @@ PY
     echo "smoke: key $key: root ${roots[0]} through all five nodes"
     checked=$((checked + 5))
 done
+# A put through one node is read back through every other, and a remove through a third
+# leaves no value anywhere.
+for n in 1 2 3; do
+    key="smoke-key-$n"
+    out=$(timeout 60 "$bin" put --peer "127.0.0.1:${ports[0]}" "$key" "value $n") || fail "put $key"
+    grep -q '^stored [1-9]' <<<"$out" || fail "put $key: $out"
+    for i in 1 2 3 4; do
+        out=$(timeout 60 "$bin" get --peer "127.0.0.1:${ports[$i]}" "$key") || fail "get $key through node $i"
+        [ "$out" = "value value $n" ] || fail "get $key through node $i: $out"
+        checked=$((checked + 1))
+    done
+    echo "smoke: $key put through node 0, read through nodes 1-4"
+done
+timeout 60 "$bin" remove --peer "127.0.0.1:${ports[2]}" smoke-key-1 | grep -q '^removed [1-9]' || fail "remove"
+for i in 0 1 2 3 4; do
+    out=$(timeout 60 "$bin" get --peer "127.0.0.1:${ports[$i]}" smoke-key-1) || fail "get after remove through node $i"
+    [ "$out" = "none" ] || fail "get after remove through node $i: $out"
+    checked=$((checked + 1))
+done
+echo "smoke: smoke-key-1 removed through node 2, gone through all five"
 echo "smoke: $checked passed, 0 failed"
