@@ -1,15 +1,17 @@
-//! [`Behaviour`]: the libp2p `NetworkBehaviour` that hosts one Pastry node.
+//! [`Behaviour`]: the libp2p `NetworkBehaviour` that hosts one Pastry node and its DHT.
 //!
-//! The behaviour is a host in the sans-I/O sense: it moves bytes, keeps time and counts. Each
-//! message the node hands out ([`Node::poll_transmit`]) becomes one request of
+//! The behaviour drives a [`pastry_dht::Dht`], which owns the [`Node`]: the DHT's put, get and
+//! remove travel as the node's routed messages. The behaviour is a host in the sans-I/O sense:
+//! it moves bytes, keeps time and counts. Each
+//! message the engine hands out ([`Dht::poll_transmit`]) becomes one request of
 //! [`NODE_PROTOCOL`](crate::NODE_PROTOCOL); each request received is decoded, checked to come
-//! from the `PeerId` the noise handshake proved, and handed to the node ([`Node::handle`]); the
+//! from the `PeerId` the noise handshake proved, and handed to the engine ([`Dht::handle`]); the
 //! response carries the messages the node addressed to the requester while handling it (the hop
 //! `Ack` of a routed message among them). Timers come from tokio: the behaviour sleeps until
-//! [`Node::poll_timeout`] and then calls [`Node::handle_timeout`]. Time is the node's `Time`:
+//! [`Dht::poll_timeout`] and then calls [`Dht::handle_timeout`]. Time is the node's `Time`:
 //! microseconds since the behaviour was made.
 //!
-//! What the protocol decides stays in the node: a failed dial or a request without response
+//! What the protocol decides stays in the node and the DHT: a failed dial or a request without response
 //! changes nothing here, because the node already notices the missing `Ack`, `Pong` or reply,
 //! re-routes and probes. The behaviour decides only what a host must: a peer that sends bytes
 //! that are no message, an oversize frame, or a message in another node's name is cut off (its

@@ -1,8 +1,9 @@
 //! # pastry-net
 //!
 //! Pastry on real sockets: a [rust-libp2p](libp2p) `NetworkBehaviour` ([`Behaviour`]) that hosts
-//! one [`pastry_node::Node`] over TCP with noise and yamux, and the `pastry` binary (a node, a
-//! client, and a test network of many nodes on loopback).
+//! one [`pastry_node::Node`] and its DHT ([`pastry_dht::Dht`]: put, get, remove with k-fold
+//! replication) over TCP with noise and yamux, and the `pastry` binary (a node, a client, and a
+//! test network of many nodes on loopback).
 //!
 //! The behaviour is a host of the sans-I/O engine and nothing more: every message of the node
 //! is one request of [`NODE_PROTOCOL`] (its response is the transport-level acknowledgement and
@@ -32,11 +33,16 @@
 //!             Event::Node(pastry_node::Event::Activated { .. }) => {
 //!                 let key = pastry_kernel::Guid::digest(b"some key");
 //!                 swarm.behaviour_mut().lookup(key, b"")?;
+//!                 swarm.behaviour_mut().put(key, b"some value".to_vec())?;
+//!                 swarm.behaviour_mut().get(key)?;
 //!             }
 //!             Event::LookupDone { key, result: Ok(a), .. } => {
 //!                 println!("{key} is at {} ({} hops)", a.root.handle, a.hops);
 //!             }
 //!             Event::Delivered { payload, .. } => println!("got {payload:?}"),
+//!             Event::Dht(pastry_dht::DhtEvent::GetDone { key, value, .. }) => {
+//!                 println!("{key} holds {value:?}");
+//!             }
 //!             _ => {}
 //!         }
 //!     }

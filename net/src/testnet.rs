@@ -558,7 +558,24 @@ impl Testnet {
             .zip(snaps)
             .filter(|(m, s)| {
                 let (succ, pred) = pastry_node::testnet::true_leaf_set(m.guid, &ids, half);
-                !s.active || s.successors != succ || s.predecessors != pred
+                let wrong = !s.active || s.successors != succ || s.predecessors != pred;
+                if wrong {
+                    let missing: Vec<Guid> = succ
+                        .iter()
+                        .chain(&pred)
+                        .filter(|g| !s.successors.contains(g) && !s.predecessors.contains(g))
+                        .copied()
+                        .collect();
+                    let extra: Vec<Guid> = s
+                        .successors
+                        .iter()
+                        .chain(&s.predecessors)
+                        .filter(|g| !succ.contains(g) && !pred.contains(g))
+                        .copied()
+                        .collect();
+                    tracing::debug!(node = %m.guid, active = s.active, ?missing, ?extra, "leaf set not true");
+                }
+                wrong
             })
             .count()
     }
