@@ -18,7 +18,7 @@ use pastry_kernel::{Guid, NodeState};
 
 use crate::fixtures::{covered_arc, entries, Handle, Node};
 
-/// The closer to `key` of two nodes (DESIGN.md's closer).
+/// The closer to `key` of two nodes (`closer` of docs/design.md, *closer*).
 #[inline(always)]
 fn nearer(key: Guid, x: Node, y: Node) -> Node {
     if closer(&key, &x.id, &y.id) {

@@ -1,4 +1,5 @@
-//! Ring and prefix arithmetic: DESIGN.md's `digit`, `shl`, `cw`, `dist` and `closer`.
+//! Ring and prefix arithmetic: `digit`, `shl`, `cw`, `dist` and `closer` as docs/design.md
+//! defines them (*Digits*, *shl*, *cw and dist*, *closer*).
 //!
 //! Each definition is one generic function over [`Word`], so the router, the exhaustive
 //! narrow-ring checks and the Z3 proofs all run this very code. Nothing here branches on a
@@ -189,7 +190,8 @@ pub fn in_arc<W: Word>(start: &W, end: &W, k: &W) -> W::Bool {
 }
 
 /// **Progress** of a hop from `from` to `to` for key `k`: the shared prefix with `k` grows, or it
-/// stays the same and `to` is closer to `k` (DESIGN.md: every Forward of steps 2 and 3 does this).
+/// stays the same and `to` is closer to `k` (docs/design.md, *Progress*: every Forward of steps 2
+/// and 3 does this).
 #[inline(always)]
 pub fn makes_progress<W: Word>(k: &W, from: &W, to: &W, b: DigitWidth) -> W::Bool {
     rare_case_prefers_ranked(k, &key_rank(k, to, b), &key_rank(k, from, b))

@@ -95,7 +95,8 @@ impl Config {
         self.neighborhood_len as usize
     }
 
-    /// The largest replica set, L/2 + 1 (DESIGN.md's cap on `replicaSet(k, r)`).
+    /// The largest replica set, L/2 + 1 (the cap on `replicaSet(k, r)`: docs/design.md,
+    /// *Replica set*).
     #[must_use]
     pub const fn max_replicas(&self) -> usize {
         self.leaf_set_half() + 1

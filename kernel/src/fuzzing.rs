@@ -6,11 +6,13 @@
 //! for proptest), runs the kernel on it and **panics with a message naming the broken law** when
 //! the kernel disagrees with a reference. The references here are deliberately slow and obvious:
 //!
-//! * [`reference`](mod@reference): DESIGN.md's digit, shl, cw, dist, closer, covered and root,
+//! * [`reference`](mod@reference): digit, shl, cw, dist, closer, covered and root as
+//!   docs/design.md defines them,
 //!   written bit by bit or by brute force with plain integer arithmetic, independent of
 //!   [`crate::arith`];
 //! * [`paper_route`]: route(k) transcribed line by line from Table 1 of the Pastry paper, the
-//!   lines quoted in comments, made total and deterministic exactly as DESIGN.md says;
+//!   lines quoted in comments, made total and deterministic exactly as docs/design.md, *Route*,
+//!   says;
 //! * [`laws`]: the algebraic laws of the ring and prefix arithmetic, one function per law;
 //! * brute-force models of the leaf set, routing table and neighborhood set that are replayed
 //!   beside the kernel's structures ([`check_leaf_set_ops`], [`check_table_ops`],
@@ -34,7 +36,7 @@
 //! | [`check_state_sequence`] | [`StateSequence`] | [`check_state_ops`] or [`check_join_merge_ops`] (the `state_ops` fuzz target) |
 //! | [`check_decode`] | `&[u8]` | the codec: typed errors, invariants, canonical re-encoding |
 //! | [`check_roundtrip`] | [`RoundtripInput`] | the codec: decode(encode(state)) = state |
-//! | [`check_config_new`] | [`ConfigInput`] | `Config::new` accepts exactly DESIGN's ranges |
+//! | [`check_config_new`] | [`ConfigInput`] | `Config::new` accepts exactly the design's ranges |
 //! | [`check_guid_parse`] | `&str` | typed parse errors, lowercase round trip |
 //!
 //! A fuzz target is the property applied to its input, e.g. for a 16-bit ring
@@ -82,8 +84,8 @@ use crate::word::RingWord;
 // Reference definitions
 // ---------------------------------------------------------------------------------------------
 
-/// DESIGN.md's definitions written the slow, obvious way, as the oracle for [`crate::arith`] and
-/// the routing structures.
+/// The definitions of docs/design.md written the slow, obvious way, as the oracle for
+/// [`crate::arith`] and the routing structures.
 ///
 /// Ids are read through [`RingWord::to_u128`]; nothing here calls the kernel's arithmetic.
 pub mod reference {
@@ -233,8 +235,8 @@ use reference as r;
 // Laws of the arithmetic
 // ---------------------------------------------------------------------------------------------
 
-/// The algebraic laws of DESIGN.md's ring and prefix arithmetic, one function per law, each
-/// generic over the word and panicking with the law's name when [`crate::arith`] breaks it.
+/// The algebraic laws of the ring and prefix arithmetic (docs/design.md), one function per law,
+/// each generic over the word and panicking with the law's name when [`crate::arith`] breaks it.
 ///
 /// The property tests call them on [`Guid`] (proptest) and on every word width (quickcheck).
 pub mod laws {
@@ -606,12 +608,12 @@ pub fn check_arith_on<W: RingWord>(input: &ArithInput) {
 /// route(D) at node A transcribed line by line from Table 1 of the Pastry paper (Rowstron &
 /// Druschel, Middleware 2001), the reference the kernel's [`NodeState::route`] is held to.
 ///
-/// The paper's notation: R_l^i is the routing-table entry at row l, column i; L_i the i-th
-/// closest id in the leaf set, −⌊|L|/2⌋ ≤ i ≤ ⌊|L|/2⌋, negative indices for the predecessors,
-/// positive for the successors; D_l the l-th digit of the key D; shl(A, B) the shared prefix
-/// length in digits. DESIGN.md makes the pseudo-code total and deterministic: the range test of
-/// line (1) is "covered" on the ring, |x − y| is the ring distance with ties to the clockwise
-/// node (`closer`), "forward to A" is delivery, and the rare case takes the best admissible node
+/// The paper's notation: R_l^i is the routing-table entry at row l, column i; L_i the i-th closest
+/// id in the leaf set, −⌊|L|/2⌋ ≤ i ≤ ⌊|L|/2⌋, negative indices for the predecessors, positive for
+/// the successors; D_l the l-th digit of the key D; shl(A, B) the shared prefix length in digits.
+/// docs/design.md, *Route*, makes the pseudo-code total and deterministic: the range test of line
+/// (1) is "covered" on the ring, |x − y| is the ring distance with ties to the clockwise node
+/// (`closer`), "forward to A" is delivery, and the rare case takes the best admissible node
 /// (longest prefix, then closest) or delivers when there is none.
 ///
 /// It uses only [`reference`](mod@reference) arithmetic and plain scans of the state's contents.
@@ -670,7 +672,7 @@ pub fn paper_route<H: Copy, W: RingWord>(state: &NodeState<H, W>, key: W) -> Rou
         .chain(state.neighborhood().entries().iter().map(|e| e.node));
     let t = l_r_m
         .filter(|t| r::shl(t.id, d, b) >= l) // (13)
-        .filter(|t| r::closer(d, t.id, a.id)) // (14), with DESIGN's tie-break
+        .filter(|t| r::closer(d, t.id, a.id)) // (14), with closer's tie rule
         .min_by_key(|t| r::rare_case_rank(d, t.id, b));
     // (15)   }
     // (16) }
@@ -805,7 +807,7 @@ where
     }
 }
 
-/// Deliver only where DESIGN's steps allow it, each step only where it applies, and every next
+/// Deliver only where route's steps allow it, each step only where it applies, and every next
 /// hop is a node the state holds, with the handle it holds.
 pub fn check_route_delivers_only_when_allowed<H, W>(state: &NodeState<H, W>, key: W)
 where
@@ -1206,8 +1208,9 @@ pub fn check_leaf_set_ops<W: RingWord>(input: &LeafSetInput<W>) {
         model.compare(&leaf);
         if !removed_any {
             check_true_leaf_set(&leaf, &live);
-            // DESIGN.md's literal reading ("a side is not full, or the two sides share a
-            // member") agrees with the one LeafSet documents while nothing has been removed.
+            // The reading "a side is not full, or the two sides share a member" agrees with
+            // the rule LeafSet keeps (docs/design.md, *Whole ring*) while nothing has been
+            // removed.
             let (succ, pred) = (leaf.successors(), leaf.predecessors());
             let literal = succ.len() < half
                 || pred.len() < half
@@ -1269,7 +1272,7 @@ fn check_leaf_cover_and_root<W: RingWord>(leaf: &LeafSet<u32, W>, k: W) {
 }
 
 /// A brute-force routing table: a map from (row, column), computed by [`reference::slot`], to
-/// the entry, with the replacement rule of DESIGN.md written out.
+/// the entry, with the replacement rule of docs/design.md, *Routing table*, written out.
 #[derive(Clone, Debug)]
 struct TableModel<W> {
     own: W,
@@ -1854,8 +1857,9 @@ impl<W: RingWord> Network<W> {
         }
     }
 
-    /// Routes `key` from `source` and checks DESIGN's promise for correct leaf sets: the route
-    /// ends at the brute-force root of `key` among all nodes after at most `BITS / b + 1` hops.
+    /// Routes `key` from `source` and checks the promise of docs/design.md, *Progress*, for correct
+    /// leaf sets: the route ends at the brute-force root of `key` among all nodes after at most
+    /// `BITS / b + 1` hops.
     pub fn check_route(&self, source: usize, key: W) -> Trace {
         let trace = self.route(source, key);
         let root = self.root(key);
@@ -1919,7 +1923,7 @@ pub struct ConfigInput {
     pub neighborhood_len: usize,
 }
 
-/// `Config::new` accepts exactly DESIGN's ranges and otherwise names the first bad parameter.
+/// `Config::new` accepts exactly the design's ranges and otherwise names the first bad parameter.
 pub fn check_config_new(input: &ConfigInput) {
     let ConfigInput {
         b,

@@ -55,7 +55,8 @@ impl Guid {
         self.0.to_be_bytes()
     }
 
-    /// The number of leading digits shared with `other` (DESIGN.md's shl), for `b` bits per digit.
+    /// The number of leading digits shared with `other` (shl, docs/design.md), for `b` bits per
+    /// digit.
     #[must_use]
     pub fn shl(self, other: Guid, b: DigitWidth) -> u32 {
         arith::shl_len(self, other, b)
@@ -67,7 +68,7 @@ impl Guid {
         arith::digit_at(self, row, b)
     }
 
-    /// The ring distance to `other` (DESIGN.md's dist).
+    /// The ring distance to `other` (dist, docs/design.md).
     #[must_use]
     pub fn dist(self, other: Guid) -> u128 {
         arith::dist(&self.0, &other.0)

@@ -4,7 +4,7 @@
 //! on its route, measures proximity and hands the results in. The kernel builds the new node's
 //! state and says whom to tell.
 //!
-//! # The join, step by step (DESIGN.md "Join")
+//! # The join, step by step (docs/design.md, *Join*)
 //! 1. The new node X knows a nearby node A. The host asks A to route a join message for the key
 //!    X; it visits A = N₀, N₁, …, Z = Nₖ, where Z is the root of X among the live nodes. The host
 //!    collects the state of each node on the way (by messages, or from a snapshot in a simulator).

@@ -28,12 +28,11 @@ use crate::word::RingWord;
 /// 6. a side marked as having a hole ([`LeafSet::holes`]) is not full, and no side is marked
 ///    while the whole ring is known.
 ///
-/// **Knows the whole ring.** DESIGN.md says a leaf set knows the whole ring where a side is not
-/// full or the two sides share a member. For leaf sets built by insertion only, a non-full side
-/// holds every known node, so it always shares one with the other side: the two readings agree.
-/// After a removal, a side that is not full only marks a hole awaiting repair, so this type keys
-/// the rule on the shared member (or on both sides being empty, the lone-node ring) and never
-/// claims the whole ring because of a hole.
+/// **Knows the whole ring** (docs/design.md, *Whole ring*): both sides are empty (the lone-node
+/// ring), or some node is on both sides. A side that is merely not full does not count: for leaf
+/// sets built by insertion only, a non-full side holds every known node, so it shares one with
+/// the other side anyway; after a removal, a side that is not full only marks a hole awaiting
+/// repair, and reading it as a small ring would deliver other nodes' keys here.
 ///
 /// **Covered.** A key is covered when it lies on the arc from the farthest predecessor clockwise
 /// through `own` to the farthest successor, both ends included, or when the leaf set knows the

@@ -10,9 +10,9 @@
 //! clock, never draws randomness, never panics on any input and never allocates on the lookup
 //! path.
 //!
-//! * [`arith`]: DESIGN.md's ring and prefix arithmetic (digit, shl, cw, dist, closer), written once
-//!   over the [`Word`] trait so the same code runs on `u128`, on narrow words for exhaustive
-//!   checks and on Z3 bit-vectors for proofs.
+//! * [`arith`]: the ring and prefix arithmetic of docs/design.md (digit, shl, cw, dist, closer),
+//!   written once over the [`Word`] trait so the same code runs on `u128`, on narrow words for
+//!   exhaustive checks and on Z3 bit-vectors for proofs.
 //! * [`Guid`], [`Config`], [`NodeRef`]: ids, run-time parameters b / L / |M|, node references.
 //! * [`LeafSet`], [`RoutingTable`], [`NeighborhoodSet`], [`NodeState`]: the routing state, each
 //!   with its invariants stated on the type and checked by `invariants()` in debug builds.

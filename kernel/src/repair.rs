@@ -132,7 +132,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     }
 
     /// Whom to ask for a leaf set to refill one side: the members of that side, farthest first
-    /// (DESIGN.md: "the live farthest member on that side"), then the members of the other
+    /// (docs/design.md, *Failure repair*), then the members of the other
     /// side, nearest first. The latter matter when the side has no live member left: the
     /// nearest member on the other side holds the local node's neighbourhood on both sides (its
     /// own leaf set reaches past the local node by L/2 − 1 nodes).

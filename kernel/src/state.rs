@@ -1,4 +1,5 @@
-//! [`NodeState`]: one node's routing state, and [`NodeState::route`], DESIGN.md's route(k).
+//! [`NodeState`]: one node's routing state, and [`NodeState::route`], route(k) as
+//! docs/design.md, *Route*, defines it.
 
 use core::mem::size_of;
 
@@ -63,7 +64,7 @@ pub enum Route<H, W = Guid> {
     Forward {
         /// The next hop.
         to: NodeRef<H, W>,
-        /// The step of DESIGN.md's route that chose it.
+        /// The step of route(k) that chose it.
         via: Via,
     },
 }
@@ -82,7 +83,7 @@ impl<H: Copy, W> Route<H, W> {
     }
 }
 
-/// Which step of DESIGN.md's route(k) chose a next hop.
+/// Which step of route(k) (docs/design.md, *Route*) chose a next hop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Via {
@@ -374,7 +375,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         })
     }
 
-    /// DESIGN.md's **route(k)**: where a message for `key` goes next from this node.
+    /// **route(k)** (docs/design.md, *Route*): where a message for `key` goes next from this node.
     ///
     /// 1. `key` covered by the leaf set: its root among the leaf set and the local node; Deliver
     ///    if that is the local node, else Forward to it ([`Via::LeafSet`]).
@@ -461,8 +462,9 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             .filter(move |t| rare_case_admissible(&key, &own, &t.id, b))
     }
 
-    /// DESIGN.md's **replica set** (Common API `replicaSet(k, r)`): the `r` nodes closest to
-    /// `key` among the leaf set and the local node, closest first; `r` is capped at L/2 + 1.
+    /// The **replica set** (docs/design.md, *Replica set*; Common API `replicaSet(k, r)`): the `r`
+    /// nodes closest to `key` among the leaf set and the local node, closest first; `r` is capped
+    /// at L/2 + 1.
     #[must_use]
     pub fn replica_set(&self, key: W, r: usize) -> ReplicaSet<H, W> {
         let cap = r.min(self.config.max_replicas());

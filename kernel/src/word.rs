@@ -1,6 +1,7 @@
 //! The word abstraction that ring and prefix arithmetic is written against.
 //!
-//! Every definition of DESIGN.md's ring (cw, dist, closer) and prefix arithmetic (digit, shl) is
+//! Every definition of the ring (cw, dist, closer) and prefix arithmetic (digit, shl) of
+//! docs/design.md is
 //! written once, in [`crate::arith`], generic over [`Word`]. The trait is deliberately small —
 //! xor, wrapping add and subtract, unsigned compare, equality, shifts, leading zeros and a
 //! branch-free select — so that the *same* code can be instantiated on
@@ -96,7 +97,7 @@ pub trait Word: Clone + Debug {
 /// A concrete machine word usable as a ring id by the routing structures.
 ///
 /// Implemented for `u8`, `u16`, `u32`, `u64`, `u128` and [`Guid`](crate::Guid). Narrow words
-/// let tests enumerate whole rings; `Guid` is the 128-bit id of DESIGN.md.
+/// let tests enumerate whole rings; `Guid` is the 128-bit id of docs/design.md, *Ring*.
 pub trait RingWord:
     Word<Bool = bool> + Copy + Eq + Ord + Hash + Debug + Send + Sync + 'static
 {

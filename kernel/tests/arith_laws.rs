@@ -1,5 +1,5 @@
-//! Law-named property tests of DESIGN.md's ring and prefix arithmetic on 128-bit ids (proptest),
-//! each calling the law's function in `pastry_kernel::fuzzing::laws`.
+//! Law-named property tests of the ring and prefix arithmetic (docs/design.md) on 128-bit ids
+//! (proptest), each calling the law's function in `pastry_kernel::fuzzing::laws`.
 
 mod common;
 

@@ -1,8 +1,8 @@
 //! Routing through whole networks whose states were built from global knowledge
 //! (`NodeState::from_ring`), hop by hop, calling each node's `route`.
 //!
-//! * `network_of_2000_nodes_routes_every_key_to_its_root`: DESIGN's promise at the size,
-//!   2,000 nodes and 20,000 random keys from random sources (fixed seeds);
+//! * `network_of_2000_nodes_routes_every_key_to_its_root`: the promise of docs/design.md,
+//!   *Progress*, on 2,000 nodes and 20,000 random keys from random sources (fixed seeds);
 //! * `small_networks_route_to_the_root`: many small networks on 128-bit and narrow rings, with
 //!   every b and leaf-set size (proptest).
 

@@ -62,7 +62,7 @@ proptest! {
         check_config_new(&ConfigInput { b, leaf_set_len: l, neighborhood_len: m });
     }
 
-    /// Config::new accepts exactly DESIGN's ranges.
+    /// Config::new accepts exactly the ranges of docs/design.md, *Digits*.
     #[test]
     fn config_accepts_exactly_the_valid_ranges(b in 0u32..10, l in 0usize..70, m in 250usize..260) {
         check_config_new(&ConfigInput { b, leaf_set_len: l, neighborhood_len: m });

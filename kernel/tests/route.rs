@@ -1,6 +1,6 @@
 //! Property tests of `NodeState::route` and the state operations: route against the paper's
 //! Table 1 (`paper_route`), against the brute-force root when the key is covered, progress of
-//! every Forward of steps 2-3, Deliver only where DESIGN allows it, replica sets,
+//! every Forward of steps 2-3, Deliver only where route's steps allow it, replica sets,
 //! learn/forget/route sequences against brute-force models, and the rare case against a plain
 //! fold over its candidates.
 

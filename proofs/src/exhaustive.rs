@@ -7,9 +7,9 @@
 //! checks each route against a brute-force scan for the root of the key.
 //!
 //! Nothing here re-implements routing: the only kernel definition used besides `route` is
-//! `arith::closer` (for the brute-force root, DESIGN's "closest member") and
-//! `arith::makes_progress` (to check each hop against DESIGN's progress rule), both proved in
-//! [`crate::theorems`].
+//! `arith::closer` (for the brute-force root, the "closest member" of docs/design.md) and
+//! `arith::makes_progress` (to check each hop against the progress rule of docs/design.md), both
+//! proved in [`crate::theorems`].
 
 use core::fmt;
 
@@ -190,9 +190,9 @@ impl<W: RingWord> Network<W> {
 
     /// The longest route allowed.
     ///
-    /// * Full tables: `W::BITS / b + 1` hops (DESIGN.md's bound).
+    /// * Full tables: `W::BITS / b + 1` hops (the bound of docs/design.md, *Progress*).
     /// * Thinned or bare tables: one hop fewer than there are nodes, i.e. the route visits no
-    ///   node twice. DESIGN's bound does not hold there: with a slot empty the rare case may
+    ///   node twice. The 128/b + 1 bound does not hold there: with a slot empty the rare case may
     ///   keep the shared prefix and move only a little closer, several times in a row (the
     ///   test `hop_bound_needs_full_tables` shows a 4-hop route on a 5-node `u8` network with
     ///   b = 4, where the bound is 3).

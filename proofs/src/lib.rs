@@ -11,7 +11,7 @@
 //! * [`prover`]: [`Prover`] asks Z3 for a counterexample to a claim;
 //!   [`Verdict`] is the answer, with the counterexample printed when there is
 //!   one.
-//! * [`theorems`]: DESIGN.md's laws, each a function generic over an
+//! * [`theorems`]: the laws of docs/design.md, each a function generic over an
 //!   [`Arith`] and the word width.
 //! * [`variants`]: the kernel's definitions ([`Kernel`]) and deliberately wrong variants that
 //!   the tests show Z3 refutes.

@@ -1,4 +1,4 @@
-//! The theorems: DESIGN.md's laws of ring and prefix arithmetic, routing-table placement,
+//! The theorems: the laws of ring and prefix arithmetic (docs/design.md), routing-table placement,
 //! routing progress and leaf-set coverage, stated over an [`Arith`] and checked by Z3 for every
 //! input of `N` bits.
 //!
@@ -103,7 +103,7 @@ pub fn clockwise_distances_sum_to_zero<A: Arith, S: Sym>() -> Verdict {
     )
 }
 
-/// a + cw(a, k) = k: cw is the clockwise step from a to k (DESIGN: (k − a) mod 2^N).
+/// a + cw(a, k) = k: cw is the clockwise step from a to k (docs/design.md: (k − a) mod 2^N).
 #[must_use]
 pub fn clockwise_distance_reaches_key<A: Arith, S: Sym>() -> Verdict {
     let mut p = Prover::new(label::<A, S>("clockwise_distance_reaches_key", None));
@@ -155,8 +155,8 @@ pub fn closer_is_total<A: Arith, S: Sym>() -> Verdict {
     p.prove(&claim)
 }
 
-/// DESIGN's definition: closer(k, x, y) ⇔ dist(x, k) < dist(y, k), or the distances are equal,
-/// x ≠ y and x = k + dist(x, k) (x is the clockwise one).
+/// The definition of docs/design.md: closer(k, x, y) ⇔ dist(x, k) < dist(y, k), or the distances
+/// are equal, x ≠ y and x = k + dist(x, k) (x is the clockwise one).
 #[must_use]
 pub fn closer_matches_design<A: Arith, S: Sym>() -> Verdict {
     let mut p = Prover::new(label::<A, S>("closer_matches_design", None));
@@ -315,9 +315,9 @@ pub fn digit_matches_extract<A: Arith, const N: u32>(b: DigitWidth) -> Verdict {
 // Routing-table placement.
 // ---------------------------------------------------------------------------------------------
 
-/// DESIGN's slot condition: for node ≠ own, the slot (r, c) the kernel computes has
-/// r < N / b and c < 2^b, the first r digits of node and own agree, digit r of node is c, and
-/// digit r of own is not c (the own column stays empty). Digits are read by extract.
+/// The slot condition of docs/design.md, *Routing table*: for node ≠ own, the slot (r, c) the
+/// kernel computes has r < N / b and c < 2^b, the first r digits of node and own agree, digit r of
+/// node is c, and digit r of own is not c (the own column stays empty). Digits are read by extract.
 #[must_use]
 pub fn slot_satisfies_design<A: Arith, const N: u32>(b: DigitWidth) -> Verdict {
     let mut p = Prover::new(label::<A, SymWord<N>>("slot_satisfies_design", Some(b)));

@@ -10,7 +10,7 @@
 use pastry_kernel::arith::{self, DigitWidth};
 use pastry_kernel::word::{Boolean, Word};
 
-/// The ring and prefix definitions a theorem is stated over (DESIGN.md's contract).
+/// The ring and prefix definitions a theorem is stated over (the contract of docs/design.md).
 ///
 /// The default methods are the kernel's functions.
 pub trait Arith {

@@ -1,6 +1,6 @@
 //! Exhaustive route checks with no solver: the kernel's own `NodeState::route`, run hop by hop
 //! on narrow rings, from every node of a network, ends every route at the brute-force root
-//! within `W::BITS / b + 1` hops, and every hop obeys DESIGN's progress rule.
+//! within `W::BITS / b + 1` hops, and every hop obeys the progress rule of docs/design.md.
 //!
 //! Heavy: run in release (`cargo test -p pastry-proofs --release`); ignored in debug builds.
 //!
@@ -188,10 +188,10 @@ fn every_key_on_two_u16_networks_reaches_the_root() {
     println!("u16, b = 4: every key from every node of 2 networks (300, 17 nodes); {total}");
 }
 
-/// DESIGN's bound of `W::BITS / b + 1` hops needs full routing tables: with every table-only
-/// entry forgotten, on the `u8` ring with b = 4 (bound 3 hops), the key 0x05 travels
-/// 0x10 → 0x00 → 0x01 → 0x03 → 0x07: each rare-case hop keeps the shared prefix and moves only
-/// to the next leaf. The route still ends at the root and obeys the progress rule.
+/// The bound of `W::BITS / b + 1` hops (docs/design.md, *Progress*) needs full routing tables: with
+/// every table-only entry forgotten, on the `u8` ring with b = 4 (bound 3 hops), the key 0x05
+/// travels 0x10 → 0x00 → 0x01 → 0x03 → 0x07: each rare-case hop keeps the shared prefix and moves
+/// only to the next leaf. The route still ends at the root and obeys the progress rule.
 #[test]
 fn hop_bound_needs_full_tables() {
     let ids = [0x00u8, 0x01, 0x03, 0x07, 0x10];

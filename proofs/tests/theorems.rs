@@ -1,4 +1,5 @@
-//! DESIGN.md's laws, proved by Z3 about the kernel's own `arith` functions for every input.
+//! The laws of docs/design.md, proved by Z3 about the kernel's own `arith` functions for every
+//! input.
 //!
 //! * Ring theorems (cw, dist, closer, leaf-set coverage) do not involve b. They are proved at
 //!   N = 128 with the linear-integer encoding of words (`IntWord<128>`) and cross-checked with

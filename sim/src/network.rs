@@ -404,7 +404,7 @@ impl Network {
     }
 
     /// The brute-force root of `key` among the live nodes: the closer of the live ids just
-    /// below and just above it on the ring (wrapping), by DESIGN.md's `closer`.
+    /// below and just above it on the ring (wrapping), by `closer` (docs/design.md).
     #[must_use]
     pub fn root(&self, key: Guid) -> Option<Handle> {
         let above = self
@@ -467,7 +467,8 @@ impl Network {
         self.grid.insert(h, self.nodes[h as usize].at);
     }
 
-    /// The hop bound with correct leaf sets: 128/b + 1 (DESIGN.md's Progress).
+    /// The hop bound 128/b + 1 (docs/design.md, *Progress*: it needs full routing tables, so routes
+    /// over it are counted, not ruled out).
     #[must_use]
     pub fn hop_bound(&self) -> u32 {
         128 / self.config.digit_width().bits() + 1

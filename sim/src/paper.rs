@@ -1,4 +1,5 @@
-//! The paper's published figures (REFERENCE.md), printed beside the measured ones.
+//! The paper's published figures (Rowstron & Druschel, Middleware 2001, section 3), printed
+//! beside the measured ones.
 
 /// Figure 4: average routing hops against N (b = 4, L = 16, |M| = 32, 200,000 lookups), read
 /// from the figure's vector data (about ±0.005).

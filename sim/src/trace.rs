@@ -3,7 +3,8 @@
 //! A trace has one JSON object per line,
 //! `{"key": "<32 hex>", "source": "<32 hex>", "path": ["<32 hex>", ...]}`, the path running from
 //! the source to the delivering node. A node list has one 32-hex id per line. The checker uses
-//! only these two files and DESIGN.md's definitions: it does not look at any routing state.
+//! only these two files and the definitions of docs/design.md: it does not look at any routing
+//! state.
 
 use std::fmt;
 use std::fs::File;

@@ -1,4 +1,4 @@
-//! The simulator's acceptance runs beside the paper's figures (REFERENCE.md), at the paper's
+//! The simulator's acceptance runs beside the paper's figures (`src/paper.rs`), at the paper's
 //! sizes, seed 1, the defaults of the command line. Release builds only:
 //! `cargo test --release -p pastry-sim -- --include-ignored` (CI runs them).
 //!
