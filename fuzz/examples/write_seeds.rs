@@ -1,4 +1,10 @@
-//! Writes the seed corpora under `fuzz/corpus/<target>/`, one file per named seed.
+//! Writes the committed seeds under `fuzz/seeds/<target>/`, one file per named seed.
+//!
+//! The seed folders are not libFuzzer corpora: a fuzz run writes its new inputs into the first
+//! corpus directory it is given (by default `corpus/<target>/`, ignored by git), so runs pass a
+//! scratch directory first and `seeds/<target>` second. The names written here are exactly
+//! `pastry_kernel::fuzzing::seed_names(target)`, the files the seed-replay tests read; the run
+//! fails if the two lists differ.
 //!
 //! Run from `fuzz/`: `cargo run --example write_seeds` (it rewrites the files; the output is
 //! deterministic, so an unchanged kernel gives an unchanged `git diff`).
@@ -24,12 +30,13 @@
 use std::fmt::Debug;
 use std::fs;
 use std::path::Path;
+use std::sync::Mutex;
 
 use libfuzzer_sys::arbitrary::{Arbitrary, Unstructured};
 use pastry_kernel::codec::fuzzing::build_state;
 use pastry_kernel::fuzzing::{
-    ArithInput, JoinMergeInput, JoinMergeOp, Op, RoundtripInput, RouteInput, StateOpsInput,
-    StateSequence, Step,
+    seed_names, ArithInput, JoinMergeInput, JoinMergeOp, Op, RoundtripInput, RouteInput,
+    StateOpsInput, StateSequence, Step, SEED_TARGETS,
 };
 use pastry_kernel::{Config, DigitWidth, Guid, Row};
 
@@ -269,7 +276,7 @@ impl Seed for RoundtripInput {
 }
 
 /// Encodes `value`, checks that `arbitrary` decodes the bytes back to it, and writes them to
-/// `corpus/<target>/<name>`.
+/// `seeds/<target>/<name>`.
 fn write<T>(target: &str, name: &str, value: &T)
 where
     T: Seed + Debug + for<'a> Arbitrary<'a>,
@@ -287,10 +294,32 @@ where
 }
 
 fn write_bytes(target: &str, name: &str, bytes: &[u8]) {
-    let dir = Path::new("corpus").join(target);
-    fs::create_dir_all(&dir).expect("create the corpus directory");
+    let dir = Path::new("seeds").join(target);
+    fs::create_dir_all(&dir).expect("create the seed directory");
     fs::write(dir.join(name), bytes).expect("write a seed");
     println!("{target}/{name}: {} bytes", bytes.len());
+    WRITTEN
+        .lock()
+        .expect("no other thread")
+        .push(format!("{target}/{name}"));
+}
+
+/// `target/name` of every seed written so far.
+static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The seeds written are exactly the ones the replay tests read.
+fn check_names() {
+    let mut written = WRITTEN.lock().expect("no other thread").clone();
+    written.sort();
+    let mut expected: Vec<String> = SEED_TARGETS
+        .iter()
+        .flat_map(|t| seed_names(t).into_iter().map(move |n| format!("{t}/{n}")))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        written, expected,
+        "the seeds written differ from pastry_kernel::fuzzing::seed_names"
+    );
 }
 
 const MAX: u128 = u128::MAX;
@@ -562,4 +591,5 @@ fn main() {
         };
         write("arith", name, &arith);
     }
+    check_names();
 }

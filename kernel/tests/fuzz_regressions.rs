@@ -1,5 +1,6 @@
-//! The fuzz targets' properties as ordinary tests: every committed seed of `fuzz/corpus/`
-//! replayed through its target's check, a proptest of the join/merge model property, and one
+//! The fuzz targets' properties as ordinary tests: every committed seed of `fuzz/seeds/` (the
+//! files `pastry_kernel::fuzzing::seed_names` lists, and only those: inputs a fuzz run adds to a
+//! corpus directory are not replayed) replayed through its target's check, a proptest of the join/merge model property, and one
 //! named test per input a fuzz target found.
 //!
 //! **Adding a regression.** When `cargo fuzz run <target>` writes `fuzz/artifacts/<target>/
@@ -16,13 +17,13 @@
 //! mutants stay caught by `cargo test` as well.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use pastry_kernel::fuzzing::arbitrary::{Arbitrary, Unstructured};
 use pastry_kernel::fuzzing::{
     check_arith, check_decode, check_join_merge_ops, check_roundtrip, check_route,
-    check_state_sequence, ArithInput, JoinMergeInput, JoinMergeOp, RoundtripInput, RouteInput,
-    StateSequence,
+    check_state_sequence, seed_names, ArithInput, JoinMergeInput, JoinMergeOp, RoundtripInput,
+    RouteInput, StateSequence, SEED_TARGETS,
 };
 use pastry_kernel::{Config, DigitWidth, Guid, RingWord};
 use proptest::prelude::*;
@@ -33,22 +34,31 @@ mod common;
 // Seed corpora
 // ---------------------------------------------------------------------------------------------
 
-/// Every file of `fuzz/corpus/<target>/`, name and bytes, sorted by name.
-fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut out: Vec<(String, Vec<u8>)> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            (name, fs::read(&path).unwrap())
+/// `fuzz/seeds/<target>/`, the folder of a target's committed seeds.
+fn seed_dir(target: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/seeds")
+        .join(target)
+}
+
+/// The seeds of `target` in `dir`, name and bytes, sorted by name: the files [`seed_names`]
+/// lists. A missing seed fails the test; other files in the folder are not read.
+fn seeds_in(dir: &Path, target: &str) -> Vec<(String, Vec<u8>)> {
+    let names = seed_names(target);
+    assert!(!names.is_empty(), "no seeds for {target}");
+    names
+        .into_iter()
+        .map(|name| {
+            let path = dir.join(&name);
+            let bytes = fs::read(&path).unwrap_or_else(|e| panic!("seed {}: {e}", path.display()));
+            (name, bytes)
         })
-        .collect();
-    out.sort();
-    assert!(!out.is_empty(), "no seeds for {target}");
-    out
+        .collect()
+}
+
+/// The committed seeds of `target` (see [`seeds_in`]).
+fn seeds(target: &str) -> Vec<(String, Vec<u8>)> {
+    seeds_in(&seed_dir(target), target)
 }
 
 /// Decodes a seed as libFuzzer's `fuzz_target!` does (`arbitrary_take_rest`) and runs `check`.
@@ -91,15 +101,50 @@ fn codec_roundtrip_seeds_pass() {
 
 /// The seeds of `codec_decode` (real encodings of the same states) decode, pass their
 /// invariants and re-encode to the same bytes; each of them decodes as some kind.
-#[test]
-fn codec_decode_seeds_pass() {
-    for (name, bytes) in seeds("codec_decode") {
+fn replay_decode(seeds: Vec<(String, Vec<u8>)>) {
+    for (name, bytes) in seeds {
         check_decode(&bytes);
         assert!(
             pastry_kernel::codec::fuzzing::check_decode_as::<u32, Guid>(&bytes).is_ok(),
             "codec_decode/{name} is not a valid encoding"
         );
     }
+}
+
+/// The committed seeds of `codec_decode` pass [`replay_decode`].
+#[test]
+fn codec_decode_seeds_pass() {
+    replay_decode(seeds("codec_decode"));
+}
+
+/// Every target's named seeds are present, one file per name (6 shapes: `arith` 6 × 4 digit
+/// widths + 3 ties and wraps, `codec_decode` 6 × 4 parts, `codec_roundtrip` 6, `route` 6,
+/// `state_ops` 6 × 3 sequences).
+#[test]
+fn every_named_seed_is_committed() {
+    let counts: Vec<usize> = SEED_TARGETS.iter().map(|t| seeds(t).len()).collect();
+    assert_eq!(counts, [27, 24, 6, 6, 18]);
+}
+
+/// A fuzz run writes the inputs it finds into its first corpus folder under hash names, and
+/// they are not seeds (most `codec_decode` inputs are not valid encodings). Beside the named
+/// seeds, such a file is not replayed: the replay of a folder holding both still passes.
+#[test]
+fn fuzzer_output_beside_the_seeds_is_not_replayed() {
+    let dir = std::env::temp_dir().join(format!("pastry-seeds-{}", std::process::id()));
+    fs::create_dir_all(&dir).unwrap();
+    for name in seed_names("codec_decode") {
+        fs::copy(seed_dir("codec_decode").join(&name), dir.join(&name)).unwrap();
+    }
+    let found = "2f9d7d1b5f3c0e8e6a4b1c2d3e4f5a6b7c8d9e0f";
+    // A header of an unknown kind: `replay_decode` would reject it as a seed.
+    let junk = b"PS\x01\x07 not an encoding";
+    assert!(pastry_kernel::codec::fuzzing::check_decode_as::<u32, Guid>(junk).is_err());
+    fs::write(dir.join(found), junk).unwrap();
+    let seeds = seeds_in(&dir, "codec_decode");
+    assert!(seeds.iter().all(|(name, _)| name != found));
+    replay_decode(seeds);
+    fs::remove_dir_all(&dir).unwrap();
 }
 
 // ---------------------------------------------------------------------------------------------
