@@ -19,9 +19,14 @@
 //!   then every other node T of L ∪ R ∪ M that step 3 admits (shl(T, k) ≥ l and T closer to `k`
 //!   than A), the longer shared prefix with `k` first, then the closer to `k`.
 //!
-//! Every valid next hop makes progress ([`arith::makes_progress`](crate::arith::makes_progress))
-//! or, in the leaf-set case, is strictly closer to `k`; so a route built from any choice of
-//! valid hops cannot loop. The first valid next hop is always route(k)'s answer, so
+//! Off the leaf set's arc every valid next hop makes progress
+//! ([`arith::makes_progress`](crate::arith::makes_progress)), a strict order, so hops chosen
+//! among them never repeat a node; in the leaf-set case every valid next hop is strictly closer
+//! to `k`. The two measures mixed can loop: a member closer to `k` that shares a shorter prefix
+//! with it may send the message straight back through its routing table (the example in
+//! [`NodeState::route_randomized`]). With correct leaf sets the leaf-set case's first choice,
+//! the root, ends the route, so [`NodeState::route_randomized`] chooses at random only off the
+//! arc. The first valid next hop is always route(k)'s answer, so
 //! `route_avoiding(k, |_| false) == route(k)` and `route_randomized(k, r)` with `r` even equals
 //! `route(k)`.
 //!
@@ -261,17 +266,29 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         }
     }
 
-    /// Randomized routing (paper section 2.5): one of the first [`RANDOMIZED_CHOICES`] valid
-    /// next hops, chosen by the caller's random value `r`. Candidate i (0 is route(k)'s choice)
-    /// is taken when the lowest i bits of `r` are ones and bit i is zero, so with uniform `r` it
-    /// has probability 2^−(i+1); the last available candidate also takes the remaining
-    /// probability. Heavily biased to the best hop, as the paper asks, yet a host that retries
-    /// with fresh random values eventually tries every one of the first
-    /// [`RANDOMIZED_CHOICES`] candidates.
+    /// Randomized routing (paper section 2.5). When the leaf set does not cover `key` (route(k)'s
+    /// steps 2 and 3): one of the first [`RANDOMIZED_CHOICES`] valid next hops, chosen by the
+    /// caller's random value `r`. Candidate i (0 is route(k)'s choice) is taken when the lowest
+    /// i bits of `r` are ones and bit i is zero, so with uniform `r` it has probability
+    /// 2^−(i+1); the last available candidate also takes the remaining probability. Heavily
+    /// biased to the best hop, as the paper asks, yet a host that retries with fresh random
+    /// values eventually tries every one of the first [`RANDOMIZED_CHOICES`] candidates. When
+    /// the leaf set covers `key`: route(k)'s answer, the root among the leaf set and the local
+    /// node, whatever `r` (the paper's leaf-set step has no choice either).
+    ///
+    /// **Why no choice in the leaf-set case.** A member that is closer to the key but shares a
+    /// shorter prefix with it can send the message straight back. On the 16-bit ring of the
+    /// nodes 0x3055, 0x3056 and 0xd6d8 with b = 1 and L = 2, the key 0x8000 is covered at
+    /// 0xd6d8, whose valid next hops are 0x3056 (the root) and 0x3055; 0x3055 does not cover
+    /// the key and forwards it to its table entry R\[0\]\[1\] = 0xd6d8. Off the arc every
+    /// valid next hop makes progress, which no sequence of hops can undo.
     ///
     /// Deliver exactly when route(k) delivers. Does not allocate.
     #[must_use]
     pub fn route_randomized(&self, key: W, r: u64) -> Route<H, W> {
+        if !matches!(self.leaf.root(key), LeafRoot::NotCovered) {
+            return self.route(key);
+        }
         let mut buf = [None; RANDOMIZED_CHOICES];
         let n = self.next_hops(key, &mut buf);
         let Some(last) = n.checked_sub(1) else {
@@ -281,17 +298,16 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         match buf.get(i).copied().flatten() {
             Some(to) => Route::Forward {
                 to,
-                via: self.via_of(key, &to),
+                via: self.via_off_the_arc(key, &to),
             },
             None => Route::Deliver,
         }
     }
 
-    /// Which routing step a valid next hop `to` for `key` belongs to.
-    fn via_of(&self, key: W, to: &NodeRef<H, W>) -> Via {
-        if !matches!(self.leaf.root(key), LeafRoot::NotCovered) {
-            Via::LeafSet
-        } else if self.table.next_hop(key).is_some_and(|e| e.node.id == to.id) {
+    /// Which routing step a valid next hop `to` for a key the leaf set does not cover belongs
+    /// to: the table slot's node is step 2, any other step 3.
+    fn via_off_the_arc(&self, key: W, to: &NodeRef<H, W>) -> Via {
+        if self.table.next_hop(key).is_some_and(|e| e.node.id == to.id) {
             Via::Table
         } else {
             Via::RareCase

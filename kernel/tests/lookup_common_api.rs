@@ -7,6 +7,8 @@ use pastry_kernel::arith::{closer, cw, makes_progress};
 use pastry_kernel::{Config, NodeRef, NodeState, Route, Via, RANDOMIZED_CHOICES};
 use proptest::prelude::*;
 
+mod common;
+
 type Node = NodeRef<usize, u16>;
 
 /// A network on the 16-bit ring whose states come from global knowledge (true leaf sets), with
@@ -56,7 +58,7 @@ fn is_valid_hop(s: &NodeState<usize, u16>, key: u16, to: &Node) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(common::seeded(64, "proptest-regressions/lookup_common_api.txt"))]
 
     #[test]
     fn next_hops_first_is_route_and_all_are_valid_distinct_and_ranked(
@@ -137,6 +139,8 @@ proptest! {
             let got = s.route_randomized(key, r);
             match got {
                 Route::Deliver => prop_assert_eq!(n, 0),
+                // The leaf-set case has no choice: route(k)'s root.
+                _ if s.leaf_set().covers(key) => prop_assert_eq!(got, s.route(key)),
                 Route::Forward { to, .. } => {
                     let i = buf[..n].iter().position(|h| *h == Some(to));
                     prop_assert_eq!(i, Some((r.trailing_ones() as usize).min(n - 1)));
@@ -274,4 +278,37 @@ fn next_hops_with_an_empty_buffer_writes_nothing() {
     let mut buf = [None; 4];
     assert_eq!(s.next_hops(0, &mut buf), 0);
     assert_eq!(buf, [None; 4]);
+}
+
+/// Found by `randomized_routes_reach_the_root`: a randomized route that bounced between two
+/// nodes for ever. Nodes 0x3055, 0x3056 and 0xd6d8 on the 16-bit ring, b = 1, L = 2, |M| = 0.
+/// Key 0x8000 is covered at 0xd6d8; its valid next hops are the root 0x3056 and 0x3055, both
+/// closer to the key. Root cause: `route_randomized` chose among them, and 0x3055, which does
+/// not cover the key and shares no digit with it, sends it back by its table entry
+/// R[0][1] = 0xd6d8. Now the leaf-set case takes route(k)'s root whatever the random value.
+#[test]
+fn randomized_route_of_a_covered_key_takes_the_root() {
+    let config = Config::new(1, 2, 0).expect("valid");
+    let ids: BTreeSet<u16> = [0x3055, 0x3056, 0xd6d8].into();
+    let (ring, states) = network(config, &ids);
+    let key = 0x8000;
+    let root = root(&ring, key);
+    assert_eq!(root.id, 0x3056);
+    let at = &states[2];
+    assert!(at.leaf_set().covers(key));
+    let mut buf = [None; RANDOMIZED_CHOICES];
+    assert_eq!(at.next_hops(key, &mut buf), 2, "two valid next hops");
+    for r in [0, 1, 3, 0xff, u64::MAX] {
+        assert_eq!(
+            at.route_randomized(key, r),
+            Route::Forward {
+                to: root,
+                via: Via::LeafSet
+            },
+            "r = {r:#x}"
+        );
+    }
+    // The second choice would come straight back.
+    assert_eq!(buf[1].map(|n| n.id), Some(0x3055));
+    assert_eq!(states[0].route(key).next_hop().map(|n| n.id), Some(0xd6d8));
 }
