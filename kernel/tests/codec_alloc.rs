@@ -11,6 +11,8 @@ use pastry_kernel::{
 };
 use proptest::prelude::*;
 
+mod common;
+
 /// Runs `f` under the counter; returns its result and what it allocated.
 fn counted<T>(f: impl FnOnce() -> T) -> (T, AllocationInfo) {
     let mut out = None;
@@ -97,7 +99,7 @@ fn decode_all<W: RingWord>(bufs: &[Vec<u8>], config: &Config) -> u64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(common::seeded(64, "proptest-regressions/codec_alloc.txt"))]
 
     /// `encode` and `encoded_len` never allocate, for the state and every part.
     #[test]

@@ -16,6 +16,8 @@ use pastry_kernel::{
 };
 use proptest::prelude::*;
 
+mod common;
+
 /// The encodings of a state and of each of its parts (every row up to one past the last stored
 /// one).
 fn encodings<H: WireHandle, W: RingWord>(s: &NodeState<H, W>) -> Vec<Vec<u8>> {
@@ -256,7 +258,7 @@ fn small_config_input() -> impl Strategy<Value = RoundtripInput> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
+    #![proptest_config(common::seeded(128, "proptest-regressions/codec_corruption.txt"))]
 
     /// Random states, several random byte edits, a random cut and a random tail: always a
     /// typed error or a canonical valid value.

@@ -12,6 +12,8 @@ use pastry_kernel::codec::{
 use pastry_kernel::{strategies, Config, Guid, NodeRef, NodeState, RingWord, RoutingTable, Row};
 use proptest::prelude::*;
 
+mod common;
+
 /// Small local generator: a configuration (small leaf sets and neighborhoods most of the time,
 /// so that sides fill and evict), an id, and learn / learn-near / forget steps.
 fn input() -> impl Strategy<Value = RoundtripInput> {
@@ -33,7 +35,7 @@ fn input() -> impl Strategy<Value = RoundtripInput> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(common::seeded(96, "proptest-regressions/codec_roundtrip.txt"))]
 
     /// decode(encode(s)) == s for the state and each part, with u32 handles on Guid ids and
     /// socket addresses on 16-bit ids; re-encoding gives the same bytes; a short buffer is

@@ -6,6 +6,8 @@ use pastry_kernel::arith::{closer, shl_len, slot_of};
 use pastry_kernel::{Config, NodeRef, NodeState, Row, StateError};
 use proptest::prelude::*;
 
+mod common;
+
 type Node = NodeRef<usize, u16>;
 type State = NodeState<usize, u16>;
 
@@ -59,7 +61,7 @@ fn setup() -> impl Strategy<Value = (Config, BTreeSet<u16>, u16, usize)> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(common::seeded(64, "proptest-regressions/join_build.txt"))]
 
     /// Row r comes from the first route node N with shl(N, X) ≥ r: every entry of that row is
     /// offered, so X's slot for it is filled with a node at least as near.

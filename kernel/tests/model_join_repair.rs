@@ -21,6 +21,8 @@ use pastry_kernel::arith::closer;
 use pastry_kernel::{Config, Forgotten, Guid, NodeRef, NodeState, RingWord, Route, Side, Sides};
 use proptest::prelude::*;
 
+mod common;
+
 /// SplitMix64: a seeded generator for the network experiment.
 struct SplitMix(u64);
 
@@ -541,7 +543,7 @@ fn apply(net: &mut Net<u16>, op: &Op) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(common::seeded(64, "proptest-regressions/model_join_repair.txt"))]
 
     #[test]
     fn model_join_learn_forget_merge_keeps_leaf_sets_true(

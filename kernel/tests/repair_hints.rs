@@ -6,6 +6,8 @@ use pastry_kernel::arith::{shl_len, slot_of};
 use pastry_kernel::{Config, NodeRef, NodeState, RepairHint, Row, Side};
 use proptest::prelude::*;
 
+mod common;
+
 type Node = NodeRef<usize, u16>;
 type State = NodeState<usize, u16>;
 
@@ -38,7 +40,7 @@ fn config() -> impl Strategy<Value = Config> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(common::seeded(128, "proptest-regressions/repair_hints.txt"))]
 
     /// After up to L/2 − 1 adjacent failures next to a node, asking the hints in order (skipping
     /// the dead) for their leaf sets makes the leaf set whole: equal to the true one among the
