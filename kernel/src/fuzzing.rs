@@ -1012,32 +1012,39 @@ impl<W: RingWord> LeafModel<W> {
         }
     }
 
-    /// Returns whether a side gained the node.
+    /// Returns whether the node entered: it was on neither side before and is on one now.
     fn insert(&mut self, node: NodeRef<u32, W>) -> bool {
         self.insert_on(node, (true, true), false)
     }
 
-    /// Offers the node to the chosen sides; `repair` lets a holed side take it anywhere.
+    /// Offers the node to the chosen sides (a member's handle is refreshed on both); `repair`
+    /// lets a holed side take it anywhere. Returns whether the node entered.
     fn insert_on(&mut self, node: NodeRef<u32, W>, sides: (bool, bool), repair: bool) -> bool {
+        let member = |m: &Self| m.succ.iter().chain(&m.pred).any(|n| n.id == node.id);
+        let was = member(self);
         let own = self.own;
         let half = self.half;
-        let add = |side: &mut Vec<NodeRef<u32, W>>, holed: bool, key: &dyn Fn(W) -> u128| {
+        let add = |side: &mut Vec<NodeRef<u32, W>>,
+                   offered: bool,
+                   holed: bool,
+                   key: &dyn Fn(W) -> u128| {
             if let Some(m) = side.iter_mut().find(|m| m.id == node.id) {
                 m.handle = node.handle;
-                return false;
+                return;
             }
-            if holed && !repair && side.last().is_none_or(|l| key(node.id) > key(l.id)) {
-                return false;
+            if !offered
+                || (holed && !repair && side.last().is_none_or(|l| key(node.id) > key(l.id)))
+            {
+                return;
             }
             side.push(node);
             side.sort_by_key(|m| key(m.id));
             side.truncate(half);
-            side.iter().any(|m| m.id == node.id)
         };
-        let s = sides.0 && add(&mut self.succ, self.holes.0, &|id| r::cw(own, id));
-        let p = sides.1 && add(&mut self.pred, self.holes.1, &|id| r::cw(id, own));
+        add(&mut self.succ, sides.0, self.holes.0, &|id| r::cw(own, id));
+        add(&mut self.pred, sides.1, self.holes.1, &|id| r::cw(id, own));
         self.settle();
-        s || p
+        !was && member(self)
     }
 
     fn remove(&mut self, id: W) -> (bool, bool) {

@@ -339,8 +339,13 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
 
     /// Offers `node` to both sides; each keeps its L/2 nearest, except that a side with a hole
     /// takes the node only if it lies strictly nearer than the side's farthest member (see
-    /// **Holes** in the type's documentation). Returns whether the membership changed. A known
-    /// id has its handle refreshed and returns `Ok(false)`.
+    /// **Holes** in the type's documentation). Returns whether `node` **entered** the leaf set:
+    /// it was not a member (on either side) before and is one now.
+    ///
+    /// A member is refreshed and returns `Ok(false)`: its handle is updated on its sides, and if
+    /// it also belongs on the side it was not on (that side lost a member, or holds farther
+    /// nodes) it is placed there too. That second placement changes the sides, and may make
+    /// the leaf set know the whole ring, but the set of members stays the same.
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
@@ -368,7 +373,9 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
     }
 
     /// The insert behind [`LeafSet::insert`] and [`LeafSet::insert_on`]: offers `node` to the
-    /// chosen `sides`; `repair` lets a side with a hole take a node beyond its farthest member.
+    /// chosen `sides` (and refreshes its handle on the other side if it is there); `repair` lets
+    /// a side with a hole take a node beyond its farthest member. Returns whether `node` entered
+    /// the leaf set.
     fn insert_with(
         &mut self,
         node: NodeRef<H, W>,
@@ -380,33 +387,41 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
         }
         let own = self.own;
         let half = self.half();
-        let added_s = sides.successor
-            && insert_side(
+        let s = if sides.successor {
+            insert_side(
                 &mut self.successors,
                 node,
                 half,
                 repair || !self.holes.successor,
                 |id| cw(&own, &id),
-            );
-        let added_p = sides.predecessor
-            && insert_side(
+            )
+        } else {
+            refresh(&mut self.successors, node)
+        };
+        let p = if sides.predecessor {
+            insert_side(
                 &mut self.predecessors,
                 node,
                 half,
                 repair || !self.holes.predecessor,
                 |id| cw(&id, &own),
-            );
-        let changed = added_s || added_p;
-        if changed {
+            )
+        } else {
+            refresh(&mut self.predecessors, node)
+        };
+        let placed = s == Offer::Added || p == Offer::Added;
+        if placed {
             self.refresh_cache();
         }
         self.invariants();
-        Ok(changed)
+        Ok(placed && s != Offer::Present && p != Offer::Present)
     }
 
     /// Offers `node` to the chosen sides only, each keeping its L/2 nearest, a side with a hole
     /// included (the repair case: the caller has placed the node by a live node's view of the
-    /// ring); the other side is left alone. Returns whether the membership changed.
+    /// ring); the other side is left alone, except that a member's handle is refreshed there
+    /// too. Returns whether `node` entered the leaf set, as [`LeafSet::insert`]: a node that was
+    /// already a member, on a chosen side or on the other one, returns `Ok(false)`.
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the leaf set is unchanged.
@@ -537,32 +552,55 @@ impl<H: Copy, W: RingWord> LeafSet<H, W> {
     }
 }
 
+/// What offering a node to one side found or did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Offer {
+    /// The node was on the side already (its handle is refreshed).
+    Present,
+    /// The node was not on the side and now is.
+    Added,
+    /// The node was not on the side and still is not.
+    Absent,
+}
+
 /// Inserts `node` into a side kept sorted by `key_of` (strictly increasing), capped at `cap`;
-/// with `append` false only strictly before the last member. Returns whether the node was
-/// added; a node already present has its handle refreshed.
+/// with `append` false only strictly before the last member. A node already present has its
+/// handle refreshed.
 fn insert_side<H: Copy, W: RingWord>(
     side: &mut Vec<NodeRef<H, W>>,
     node: NodeRef<H, W>,
     cap: usize,
     append: bool,
     key_of: impl Fn(W) -> W,
-) -> bool {
+) -> Offer {
     let d = key_of(node.id);
     let i = side.partition_point(|m| key_of(m.id) < d);
     if let Some(m) = side.get_mut(i) {
         if m.id == node.id {
             m.handle = node.handle;
-            return false;
+            return Offer::Present;
         }
     }
     if i >= cap || (!append && i >= side.len()) {
-        return false;
+        return Offer::Absent;
     }
     if side.len() == cap {
         side.pop();
     }
     side.insert(i, node);
-    true
+    Offer::Added
+}
+
+/// On a side that is not offered `node`: refreshes its handle if it is there
+/// ([`Offer::Present`]), else [`Offer::Absent`].
+fn refresh<H: Copy, W: RingWord>(side: &mut [NodeRef<H, W>], node: NodeRef<H, W>) -> Offer {
+    match side.iter_mut().find(|m| m.id == node.id) {
+        Some(m) => {
+            m.handle = node.handle;
+            Offer::Present
+        }
+        None => Offer::Absent,
+    }
 }
 
 /// Whether [`insert_side`] would add the node `id` (not a member) to the side.
@@ -585,5 +623,32 @@ fn remove_from<H, W: RingWord>(side: &mut Vec<NodeRef<H, W>>, id: W) -> bool {
             true
         }
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Offering a member to one side only refreshes its handle on the other side too, so a node
+    /// on both sides keeps one handle (the codec rejects a leaf set with two).
+    #[test]
+    fn insert_on_one_side_refreshes_the_handle_on_both() {
+        let config = Config::new(4, 2, 0).unwrap();
+        let mut leaf: LeafSet<u32, u16> = LeafSet::new(0, &config);
+        assert_eq!(leaf.insert(NodeRef::new(0x8000, 1)), Ok(true));
+        let only_successor = Sides {
+            successor: true,
+            predecessor: false,
+        };
+        assert_eq!(
+            leaf.insert_on(NodeRef::new(0x8000, 2), only_successor),
+            Ok(false)
+        );
+        assert_eq!(leaf.successors(), [NodeRef::new(0x8000, 2)]);
+        assert_eq!(leaf.predecessors(), [NodeRef::new(0x8000, 2)]);
+        let mut buf = [0u8; 64];
+        let n = leaf.encode(&mut buf).unwrap();
+        assert_eq!(LeafSet::<u32, u16>::decode(&buf[..n]), Ok(leaf));
     }
 }

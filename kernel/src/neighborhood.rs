@@ -86,7 +86,8 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
 
     /// Offers `node` at `proximity`. A known node is re-measured: its handle and figure are
     /// updated; at a new figure it moves behind the members with the same figure, at an
-    /// unchanged one it keeps its place. Returns whether the membership changed.
+    /// unchanged one it keeps its place. Returns whether `node` entered the set (it was not a
+    /// member and now is).
     ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the set is unchanged.

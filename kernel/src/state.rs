@@ -99,7 +99,9 @@ pub enum Via {
 /// What [`NodeState::learn`] changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Learned<H, W = Guid> {
-    /// The node entered the leaf set.
+    /// The node entered the leaf set: it was not a member before and is one now
+    /// ([`LeafSet::insert`]). A member that is refreshed, or also placed on the side it was not
+    /// on, does not count.
     pub leaf_set: bool,
     /// What the routing table did with it.
     pub table: Placement<H, W>,

@@ -293,7 +293,7 @@ impl<W: RingWord> Net<W> {
     }
 
     /// Node `a` asks for leaf sets to refill `side`: at least once, then on while the side is
-    /// short and the last answer helped. Returns whether the leaf set changed.
+    /// short and the last answer changed the leaf set. Returns whether the leaf set changed.
     fn repair_side(&mut self, a: usize, side: Side) -> bool {
         let before = self.states[a].leaf_set().clone();
         let mut asked: Vec<W> = Vec::new();
@@ -312,17 +312,19 @@ impl<W: RingWord> Net<W> {
             let (live, pos) = (&self.live, &self.pos);
             let here = pos[a];
             let (me, them) = pair(&mut self.states, a, ask.handle);
-            let merged = me
-                .repair_leaf_set(&ask, them.leaf_set(), |n: &NodeRef<usize, W>| {
-                    live[n.handle].then(|| distance(pos[n.handle], here))
-                })
-                .expect("their own leaf set");
+            let leaf_before = me.leaf_set().clone();
+            me.repair_leaf_set(&ask, them.leaf_set(), |n: &NodeRef<usize, W>| {
+                live[n.handle].then(|| distance(pos[n.handle], here))
+            })
+            .expect("their own leaf set");
             let (short_s, short_p) = me.leaf_set_shortfall();
             let short = match side {
                 Side::Successor => short_s,
                 Side::Predecessor => short_p,
             };
-            if short == 0 || merged.added == 0 {
+            // Not `Merged::added`: a member also placed on the short side fills it without
+            // entering the leaf set.
+            if short == 0 || *me.leaf_set() == leaf_before {
                 break;
             }
         }

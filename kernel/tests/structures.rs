@@ -8,7 +8,7 @@ use pastry_kernel::fuzzing::{
     check_table_slots, LeafOp, LeafSetInput, TableInput, TableOp,
 };
 use pastry_kernel::strategies::{self, inputs};
-use pastry_kernel::{Config, Guid, LeafSet, NodeRef, Placement, RoutingTable};
+use pastry_kernel::{Config, Guid, LeafSet, NodeRef, NodeState, Placement, RoutingTable};
 use proptest::prelude::*;
 
 proptest! {
@@ -162,4 +162,50 @@ fn table_refuses_the_owner() {
             TableOp::Offer(Guid::new(1 << 126), 1),
         ],
     });
+}
+
+/// `Learned::leaf_set` and `LeafSet::insert` report a node that *entered* the leaf set, not a
+/// member placed on its other side. L = 4 on a 16-bit ring around 0, nodes 0x4000, 0x8000 and
+/// 0xc000: the successors are 0x4000 and 0x8000, the predecessors 0xc000 and 0x8000, and the
+/// shared 0x8000 makes the leaf set know the whole ring. Forgetting 0x4000 leaves one successor
+/// (no hole: the whole ring is still known). Learning 0xc000 again appends it to the successors
+/// as well, but it was a member already: a refresh, so `learn` reports nothing added, as
+/// `admits` said beforehand. Before, `leaf_set` was true here (`insert` returned "a side gained
+/// the node") and `Learned::added` counted the refresh as an addition, against its own
+/// documentation.
+#[test]
+fn relearning_a_member_that_fits_its_other_side_is_a_refresh() {
+    let config = Config::new(4, 4, 8).unwrap();
+    let mut state: NodeState<u32, u16> = NodeState::new(config, NodeRef::new(0, 0));
+    for (i, id) in [0x4000u16, 0x8000, 0xc000].into_iter().enumerate() {
+        let learned = state.learn(NodeRef::new(id, i as u32 + 1), 5).unwrap();
+        assert!(learned.leaf_set && learned.added(), "{id:#x} enters");
+    }
+    let ids = |s: &[NodeRef<u32, u16>]| s.iter().map(|n| n.id).collect::<Vec<_>>();
+    assert_eq!(ids(state.leaf_set().successors()), [0x4000, 0x8000]);
+    assert_eq!(ids(state.leaf_set().predecessors()), [0xc000, 0x8000]);
+    let gone = state.forget(0x4000).unwrap();
+    assert!(gone.leaf_set.successor);
+    assert_eq!(ids(state.leaf_set().successors()), [0x8000]);
+    assert!(state.leaf_set().knows_whole_ring());
+    assert!(!state.admits(0xc000, 5).any());
+
+    let again = state.learn(NodeRef::new(0xc000, 13), 5).unwrap();
+    assert_eq!(ids(state.leaf_set().successors()), [0x8000, 0xc000]);
+    assert!(
+        !again.leaf_set,
+        "a member placed on its other side did not enter the leaf set"
+    );
+    assert!(matches!(again.table, Placement::Refreshed(..)));
+    assert!(!again.neighborhood);
+    assert!(!again.added());
+    // Its handle is the new one on both sides.
+    assert_eq!(state.leaf_set().successors()[1].handle, 13);
+    assert_eq!(state.leaf_set().predecessors()[0].handle, 13);
+
+    // The leaf set on its own says the same, and a node that was on neither side still enters.
+    let mut leaf: LeafSet<u32, u16> = state.leaf_set().clone();
+    assert_eq!(leaf.insert(NodeRef::new(0xc000, 14)), Ok(false));
+    assert_eq!(leaf.insert(NodeRef::new(0x2000, 15)), Ok(true));
+    assert_eq!(ids(leaf.successors()), [0x2000, 0x8000]);
 }
