@@ -10,8 +10,9 @@
 //!   ([`baselines`]) on node states of networks of 10^3 to 10^6 nodes.
 //! * [`arith`]: the generic ring and prefix arithmetic against plain `u128` code.
 //! * [`state`]: learn, forget, building a node state, join assembly and the codec.
-//! * `peers` (feature `peers`, off by default): discv5's and libp2p-kad's closest-node lookups
-//!   on the same network and keys.
+//! * `peers` (feature `peers`, off by default; its own bench target, `--bench peers`): discv5's
+//!   and libp2p-kad's closest-node lookups beside the kernel's route, on the same network and
+//!   keys.
 //! * [`sync`]: `route` through the shared state of `pastry_kernel::sync` against a plain state.
 //! * [`node`]: the protocol engine's forwarding path and heartbeat round, beside the kernel
 //!   lookup it is built on.
@@ -51,8 +52,6 @@ pub fn criterion() -> Criterion {
 pub fn benchmarks(c: &mut Criterion) {
     arith::benchmarks(c);
     route::benchmarks(c);
-    #[cfg(feature = "peers")]
-    peers::benchmarks(c);
     state::benchmarks(c);
     node::benchmarks(c);
     sync::benchmarks(c);

@@ -1,10 +1,12 @@
 //! Prints the README's performance table from a criterion output directory.
 //!
-//! `perf-table [CRITERION_DIR]` (default: `$CRITERION_DIR`, else `target/criterion`). It reads
-//! every `*/new/benchmark.json` and `estimates.json` pair criterion wrote, and prints Markdown:
-//! the medians per element of every `route/*` group with the ratios to `floor` and of the
-//! baselines to `kernel`, the flatness of `kernel` over N, the target figures, and the
-//! other groups' medians.
+//! `perf-table [--peers] [CRITERION_DIR]` (default: `$CRITERION_DIR`, else `target/criterion`).
+//! It reads every `*/new/benchmark.json` and `estimates.json` pair criterion wrote, and prints
+//! Markdown: the medians per element of every `route/*` group with the ratios to `floor` and of
+//! the baselines to `kernel`, the flatness of `kernel` over N, the target figures, and
+//! the other groups' medians. The `peers/closest` group is left out there: it comes from its own
+//! run (`benches/report.sh --peers`), and `--peers` prints only its table, every median and
+//! ratio from that group's results.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -269,26 +271,49 @@ fn targets(r: &Results) {
         ratio(b, a),
         met(a.zip(b).map(|(a, b)| b / a <= 1.5 && a / b <= 1.5))
     );
-    for peer in ["discv5", "libp2p_kad"] {
-        let v = r.get("peers/closest", peer, p);
-        let k = r.get("peers/closest", "kernel", p);
-        if v.is_some() {
-            println!(
-                "| `peers/closest` {p}: kernel ≥ 100× faster than `{peer}` | {} ns vs {} ns = {} | {} |",
-                ns(k),
-                ns(v),
-                ratio(v, k),
-                met(k.zip(v).map(|(k, v)| v / k >= 100.0))
-            );
-        }
+}
+
+/// The `peers/closest` group: the kernel beside discv5 and libp2p-kad, with the ratios and the
+/// target "kernel ≥ 100× faster". Returns whether the group has results.
+fn peers(r: &Results) -> bool {
+    let g = "peers/closest";
+    let Some(p) = r.parameters(g).into_iter().next() else {
+        return false;
+    };
+    let kernel = r.get(g, "kernel", &p);
+    println!("\n#### `{g}` {p} (ns per key, median)\n");
+    println!(
+        "| implementation | ns per key | kernel is faster by | target: kernel ≥ 100× faster |"
+    );
+    println!("|---|---|---|---|");
+    println!("| `kernel` (`NodeState::route`) | {} | – | |", ns(kernel));
+    for (peer, what) in [
+        ("discv5", "discv5 `KBucketsTable::closest_keys`"),
+        (
+            "libp2p_kad",
+            "libp2p-kad `Behaviour::get_closest_local_peers`",
+        ),
+    ] {
+        let v = r.get(g, peer, &p);
+        let verdict = match kernel.zip(v).map(|(k, v)| v / k >= 100.0) {
+            Some(true) => "met",
+            Some(false) => "missed",
+            None => "not measured",
+        };
+        println!(
+            "| `{peer}` ({what}) | {} | {} | {verdict} |",
+            ns(v),
+            ratio(v, kernel)
+        );
     }
+    true
 }
 
 fn other_groups(r: &Results) {
     let groups: Vec<String> =
         r.0.keys()
             .map(|(g, _, _)| g.clone())
-            .filter(|g| !g.starts_with("route/"))
+            .filter(|g| !g.starts_with("route/") && !g.starts_with("peers/"))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -312,8 +337,12 @@ fn other_groups(r: &Results) {
 }
 
 fn main() -> ExitCode {
-    let dir: PathBuf = std::env::args()
-        .nth(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let peers_only = args.iter().any(|a| a == "--peers");
+    args.retain(|a| a != "--peers");
+    let dir: PathBuf = args
+        .into_iter()
+        .next()
         .or_else(|| std::env::var("CRITERION_DIR").ok())
         .unwrap_or_else(|| "target/criterion".into())
         .into();
@@ -332,6 +361,16 @@ fn main() -> ExitCode {
             .map(|b| ((b.group, b.function, b.parameter), b.median_ns))
             .collect(),
     );
+    if peers_only {
+        if !peers(&results) {
+            eprintln!(
+                "perf-table: no peers/closest results under {}",
+                dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+        return ExitCode::SUCCESS;
+    }
     targets(&results);
     route_tables(&results);
     flatness(&results);
