@@ -20,6 +20,19 @@ use crate::word::{RingWord, Word};
 /// assert_eq!(u128::from(Guid::from(5u128)), 5);
 /// # Ok::<(), pastry_kernel::ParseGuidError>(())
 /// ```
+///
+/// `Display` and `LowerHex` print all 32 digits, leading zeros included; a precision keeps the
+/// leading digits only, the prefix that routing looks at, as logs want:
+///
+/// ```
+/// use pastry_kernel::Guid;
+///
+/// let g = Guid::new(0x0123_4567_89ab_cdef << 64);
+/// assert_eq!(format!("{g:.8}"), "01234567");
+/// assert_eq!(format!("{g:#.8x}"), "0x01234567");
+/// assert_eq!(format!("[{g:>10.4}]"), "[      0123]");
+/// assert_eq!(format!("{:x}", Guid::new(5)), "00000000000000000000000000000005");
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[repr(transparent)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -107,9 +120,37 @@ impl From<Guid> for u128 {
     }
 }
 
+impl Guid {
+    /// The 32 lowercase hex digits, most significant first, as ASCII.
+    fn hex_digits(self) -> [u8; 32] {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'0'; 32];
+        for (i, c) in out.iter_mut().enumerate() {
+            let nibble = (self.0 >> (4 * (31 - i))) & 0xf;
+            // nibble < 16
+            #[allow(clippy::cast_possible_truncation)]
+            if let Some(&h) = HEX.get(nibble as usize) {
+                *c = h;
+            }
+        }
+        out
+    }
+}
+
+/// The first `precision` of the 32 digits (all of them without a precision).
+fn leading_digits<'a>(digits: &'a [u8; 32], f: &fmt::Formatter<'_>) -> Result<&'a str, fmt::Error> {
+    let n = f.precision().map_or(32, |p| p.min(32));
+    let digits = digits.get(..n).ok_or(fmt::Error)?;
+    core::str::from_utf8(digits).map_err(|_| fmt::Error)
+}
+
 impl fmt::Display for Guid {
+    /// The 32 lowercase hex digits. A precision keeps that many leading digits, the id's
+    /// prefix, as logs want (`{:.8}`); width, fill and alignment pad the result as they pad a
+    /// string (left-aligned unless told otherwise).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        let digits = self.hex_digits();
+        f.pad(leading_digits(&digits, f)?)
     }
 }
 
@@ -120,8 +161,13 @@ impl fmt::Debug for Guid {
 }
 
 impl fmt::LowerHex for Guid {
+    /// The same 32 digits as [`Display`](fmt::Display), leading zeros included, and a precision
+    /// keeps that many leading digits (`{:.8x}`). `#` adds the `0x` prefix; width, fill,
+    /// alignment and the `0` flag pad the result as they pad an integer (right-aligned unless
+    /// told otherwise; `0` pads with zeros after the prefix).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::LowerHex::fmt(&self.0, f)
+        let digits = self.hex_digits();
+        f.pad_integral(true, "0x", leading_digits(&digits, f)?)
     }
 }
 
@@ -300,6 +346,37 @@ mod tests {
             "+123456789abcdef0123456789abcdef".parse::<Guid>(),
             Err(ParseGuidError::BadDigit { index: 0 })
         );
+    }
+
+    /// A precision keeps the leading digits (never more than 32); width, fill and alignment
+    /// pad like a string for Display and like an integer for LowerHex; `#` and `0` work.
+    #[test]
+    fn precision_width_and_fill() {
+        use alloc::format;
+        let g = Guid::new(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210);
+        let all = "0123456789abcdeffedcba9876543210";
+        assert_eq!(format!("{g}"), all);
+        assert_eq!(format!("{g:.8}"), "01234567");
+        assert_eq!(format!("{g:.0}"), "");
+        assert_eq!(format!("{g:.32}"), all);
+        assert_eq!(format!("{g:.40}"), all);
+        assert_eq!(format!("{g:.*}", 3), "012");
+        assert_eq!(format!("{g:10.4}|"), "0123      |");
+        assert_eq!(format!("{g:>10.4}|"), "      0123|");
+        assert_eq!(format!("{g:*^10.4}|"), "***0123***|");
+        assert_eq!(format!("{g:>34}"), format!("  {all}"));
+        assert_eq!(format!("{g:4}"), all, "a width below 32 cuts nothing");
+        assert_eq!(format!("{g:x}"), all);
+        assert_eq!(format!("{g:.8x}"), "01234567");
+        assert_eq!(format!("{g:#x}"), format!("0x{all}"));
+        assert_eq!(format!("{g:#.4x}"), "0x0123");
+        assert_eq!(format!("{g:10.4x}|"), "      0123|");
+        assert_eq!(format!("{g:<10.4x}|"), "0123      |");
+        assert_eq!(format!("{g:#010.4x}"), "0x00000123");
+        assert_eq!(format!("{:x}", Guid::ZERO), "0".repeat(32));
+        assert_eq!(format!("{:.2}", Guid::MAX), "ff");
+        // Debug is unchanged: the whole id.
+        assert_eq!(format!("{g:?}"), format!("Guid({all})"));
     }
 
     #[test]
