@@ -72,6 +72,7 @@ pub struct LeafSet<H, W = Guid> {
 /// A pair of flags, one per side of a leaf set: the sides a removed node was on, the sides with
 /// a hole, the sides a merged node may go to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Sides {
     /// It was a successor (clockwise side).
     pub successor: bool,

@@ -35,8 +35,45 @@
 //!
 //! ## Features
 //! All additive; the default build is `#![no_std]` (it needs `alloc` for the state's storage).
-//! `std` (the `sync` module: one writer, many readers sharing a state), `serde`, `arbitrary`, `proptest` (strategies for downstream
-//! tests), `digest` (`Guid::digest`), `fuzzing` (the properties the fuzz targets run).
+//! `std` (the `sync` module: one writer, many readers sharing a state), `serde` (below),
+//! `arbitrary`, `proptest` (strategies for downstream tests), `digest` (`Guid::digest`),
+//! `fuzzing` (the properties the fuzz targets run).
+//!
+//! ## serde
+//! With the feature `serde`, ids, configurations, node references and entries serialize as
+//! plain values, and [`LeafSet`], [`RoutingTable`], [`NeighborhoodSet`] and [`NodeState`] as
+//! their parts. Reading a structure back applies the rules the [`codec`] checks on bytes, so **a
+//! deserialized value that would break an invariant of its type is an error, never a broken
+//! value**: a side out of ring order, the owner among its own nodes, a table entry in the wrong
+//! row, a neighborhood out of proximity order, a hole flag on a full side, an L or |M| out of
+//! range. The error names the rule and the node, as a [`codec::DecodeError`] does. Unknown
+//! fields are refused too.
+//!
+//! | type | fields |
+//! |---|---|
+//! | [`LeafSet`] | `own`, `leaf_set_len` (L), `successors` and `predecessors` (nearest first), `holes` ([`Sides`]) |
+//! | [`RoutingTable`] | `own`, `b` ([`DigitWidth`]), `rows`: the stored rows 0, 1, …, each its entries in column order; the last stored row is not empty |
+//! | [`NeighborhoodSet`] | `own`, `capacity` (\|M\|), `entries` (nearest first) |
+//! | [`NodeState`] | `config`, `own` (a [`NodeRef`]), `successors`, `predecessors`, `holes`, `rows`, `neighborhood` (the entries); the sizes come from `config` |
+//!
+//! Nodes are [`NodeRef`]s (`id`, `handle`) and entries [`Entry`]s (`node`, `proximity`). A
+//! [`Guid`] is 32 hex digits in human-readable formats and a `u128` otherwise. Deserializing
+//! needs `H: PartialEq`: a node on both sides of a leaf set must carry the same handle on both.
+//!
+//! ```
+//! # #[cfg(feature = "serde")] {
+//! use pastry_kernel::{Config, Guid, NodeRef, NodeState};
+//!
+//! let mut state = NodeState::new(Config::PAPER, NodeRef::new(Guid::new(7 << 120), 0u32));
+//! state.learn(NodeRef::new(Guid::new(9 << 120), 1), 10).unwrap();
+//! let json = serde_json::to_string(&state).unwrap();
+//! assert_eq!(serde_json::from_str::<NodeState<u32>>(&json).unwrap(), state);
+//! // A state whose successor is the owner itself is refused.
+//! let bad = json.replace(&Guid::new(9 << 120).to_string(), &Guid::new(7 << 120).to_string());
+//! let err = serde_json::from_str::<NodeState<u32>>(&bad).unwrap_err();
+//! assert!(err.to_string().contains("successors: node 0 is the owner itself"));
+//! # }
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -65,6 +102,8 @@ mod neighborhood;
 mod node;
 mod oracle;
 mod repair;
+#[cfg(feature = "serde")]
+mod serde_impl;
 mod state;
 #[cfg(feature = "proptest")]
 pub mod strategies;

@@ -54,6 +54,12 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
         set
     }
 
+    /// The local node's id.
+    #[must_use]
+    pub fn own(&self) -> W {
+        self.own
+    }
+
     /// |M|, the capacity.
     #[must_use]
     pub fn capacity(&self) -> usize {
