@@ -310,7 +310,7 @@ impl<H: WireHandle, W: RingWord> Message<H, W> {
     /// Decodes a message, refusing payloads over `max_payload` (and over [`MAX_PAYLOAD`]).
     ///
     /// # Errors
-    /// The first rule of the layout (see the [module docs](self)) the input breaks.
+    /// The first rule of the message layout that the input breaks.
     pub fn decode(bytes: &[u8], max_payload: usize) -> Result<Self, MessageDecodeError> {
         let mut d = Decoder::new(bytes);
         if d.bytes(2)? != MAGIC {
