@@ -4,7 +4,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
-use arbitrary::Arbitrary;
+use arbitrary::{Arbitrary, Unstructured};
 use pastry_kernel::{Config, Guid, NodeRef, RingWord};
 use pastry_node::message::{Body, Routed};
 use pastry_node::{Message, NoEstimate, Node, NodeConfig};
@@ -36,6 +36,34 @@ pub fn check_decode(bytes: &[u8]) {
     }
     one::<Guid>(bytes);
     one::<u16>(bytes);
+}
+
+/// The committed seeds of the `dht_decode` target (`fuzz/seeds/dht_decode/`): encodings of
+/// messages drawn from fixed byte patterns (so the list is deterministic), each named by its
+/// index, for a fuzz run to mutate real bodies rather than headers. The seed-replay test holds
+/// the committed files to this list.
+#[must_use]
+pub fn decode_seeds() -> Vec<(alloc::string::String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for i in 0u8..64 {
+        let pattern: Vec<u8> = (0..256u16)
+            .map(|j| (j as u8).wrapping_mul(31).wrapping_add(i.wrapping_mul(97)))
+            .collect();
+        let Ok(m) = DhtMessage::<Guid>::arbitrary(&mut Unstructured::new(&pattern)) else {
+            continue;
+        };
+        let Ok(bytes) = m.to_vec(FUZZ_MAX_VALUE) else {
+            continue;
+        };
+        if DhtMessage::<Guid>::decode(&bytes, FUZZ_MAX_VALUE).is_ok()
+            && !out
+                .iter()
+                .any(|(_, b): &(alloc::string::String, Vec<u8>)| *b == bytes)
+        {
+            out.push((alloc::format!("{i:02}.msg"), bytes));
+        }
+    }
+    out
 }
 
 /// A message into the encoder and back: after putting its lists in the wire's order, it

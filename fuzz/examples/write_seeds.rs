@@ -26,6 +26,10 @@
 //!   the wrap-around point;
 //! * `equidistant_tie`: two nodes at the same distance on either side of the key (closer's
 //!   clockwise tie-break decides the root).
+//!
+//! The protocol decoders' seeds are real encodings: one message of each kind for `node_decode`
+//! (`pastry_node::fuzzing::decode_seeds`), and DHT messages for `dht_decode`
+//! (`pastry_dht::fuzzing::decode_seeds`).
 
 use std::fmt::Debug;
 use std::fs;
@@ -314,6 +318,16 @@ fn check_names() {
     let mut expected: Vec<String> = SEED_TARGETS
         .iter()
         .flat_map(|t| seed_names(t).into_iter().map(move |n| format!("{t}/{n}")))
+        .chain(
+            pastry_node::fuzzing::decode_seeds()
+                .into_iter()
+                .map(|(n, _)| format!("node_decode/{n}")),
+        )
+        .chain(
+            pastry_dht::fuzzing::decode_seeds()
+                .into_iter()
+                .map(|(n, _)| format!("dht_decode/{n}")),
+        )
         .collect();
     expected.sort();
     assert_eq!(
@@ -590,6 +604,13 @@ fn main() {
             b: DigitWidth::B4,
         };
         write("arith", name, &arith);
+    }
+    // The protocol decoders: real encodings of every node message kind and of DHT messages.
+    for (name, bytes) in pastry_node::fuzzing::decode_seeds() {
+        write_bytes("node_decode", &name, &bytes);
+    }
+    for (name, bytes) in pastry_dht::fuzzing::decode_seeds() {
+        write_bytes("dht_decode", &name, &bytes);
     }
     check_names();
 }

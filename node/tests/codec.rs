@@ -218,3 +218,29 @@ fn oversize_payloads_are_refused() {
     );
     assert_eq!(node, before, "a refused route changed the node");
 }
+
+/// The committed `node_decode` seeds are exactly `decode_seeds()` (run `cargo run --example
+/// write_seeds` in `fuzz/` after changing the messages), and each passes the fuzz property.
+#[test]
+fn decode_seeds_are_committed_and_pass() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/node_decode");
+    let mut committed: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("the seed folder")
+        .map(|e| {
+            let e = e.expect("an entry");
+            let name = e.file_name().into_string().expect("a UTF-8 name");
+            (name, std::fs::read(e.path()).expect("readable"))
+        })
+        .collect();
+    committed.sort();
+    let mut expected = pastry_node::fuzzing::decode_seeds();
+    expected.sort();
+    assert_eq!(committed, expected, "fuzz/seeds/node_decode is stale");
+    for (name, bytes) in &expected {
+        assert!(
+            Message::<u16, u16>::decode(bytes, MAX).is_ok(),
+            "{name} does not decode"
+        );
+        check_decode(bytes);
+    }
+}
