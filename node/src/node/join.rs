@@ -234,6 +234,7 @@ where
                 source,
                 waiting,
                 alive: BTreeSet::new(),
+                known: BTreeSet::new(),
                 dead: BTreeSet::new(),
             },
         );

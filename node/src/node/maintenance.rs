@@ -188,7 +188,7 @@ where
             return;
         };
         for m in &p.merges {
-            self.resolve_merge(*m, id, false);
+            self.resolve_merge(now, *m, id, false);
         }
         if p.liveness || self.state.knows(id) {
             self.declare_failed(now, p.node);
@@ -200,7 +200,7 @@ where
 
     /// The probe of `id` was answered (by any message from it); `rtt` when this was the
     /// answer to the probe's own request.
-    pub(super) fn probe_answered(&mut self, id: W, rtt: Option<Time>) {
+    pub(super) fn probe_answered(&mut self, now: Time, id: W, rtt: Option<Time>) {
         let Some(p) = self.probing.remove(&id) else {
             return;
         };
@@ -211,7 +211,7 @@ where
             self.sample(id, rtt);
         }
         for m in &p.merges {
-            self.resolve_merge(*m, id, true);
+            self.resolve_merge(now, *m, id, true);
         }
         if p.measure && rtt.is_some() && self.state.knows(id) {
             let figure = self.figure(&p.node);
@@ -224,7 +224,7 @@ where
         match self.requests.get(&id) {
             Some(r) if r.asked == Asked::Probe && r.to.id == sender.id => {
                 let rtt = now.saturating_sub(r.sent_at);
-                self.probe_answered(sender.id, Some(rtt));
+                self.probe_answered(now, sender.id, Some(rtt));
             }
             _ => self.counters.dropped.unexpected += 1,
         }
@@ -282,7 +282,7 @@ where
         match self.requests.get(&id) {
             Some(r) if r.asked == Asked::Probe && r.to.id == sender.id => {
                 let rtt = now.saturating_sub(r.sent_at);
-                self.probe_answered(sender.id, Some(rtt));
+                self.probe_answered(now, sender.id, Some(rtt));
             }
             _ => {
                 self.counters.dropped.unexpected += 1;
@@ -314,7 +314,7 @@ where
                 self.timers.disarm(r.deadline, Timer::Request(p.request));
             }
             for m in &p.merges {
-                self.resolve_merge(*m, sender.id, false);
+                self.resolve_merge(now, *m, sender.id, false);
             }
         }
         if let Ok(gone) = self.state.forget(sender.id) {
@@ -759,14 +759,20 @@ where
             Merge {
                 source,
                 waiting,
-                alive: ok,
+                alive: BTreeSet::new(),
+                known: ok,
                 dead: BTreeSet::new(),
             },
         );
     }
 
     /// A node a merge waits for answered (or not); the merge runs when none is left.
-    fn resolve_merge(&mut self, mid: u64, id: W, alive: bool) {
+    ///
+    /// The nodes that needed no probe when the merge was planned (known, or heard from lately)
+    /// are taken only if they still are: in the meantime one may have been found faulty and
+    /// forgotten, and its entry in the recently-failed list may even have expired — offering
+    /// it again would bring a dead node back.
+    fn resolve_merge(&mut self, now: Time, mid: u64, id: W, alive: bool) {
         let Some(m) = self.merges.get_mut(&mid) else {
             return;
         };
@@ -777,7 +783,14 @@ where
             m.dead.insert(id);
         }
         if m.waiting.is_empty() {
-            if let Some(m) = self.merges.remove(&mid) {
+            if let Some(mut m) = self.merges.remove(&mid) {
+                let still: Vec<W> = m
+                    .known
+                    .iter()
+                    .filter(|x| self.state.knows(**x) || self.fresh(now, **x))
+                    .copied()
+                    .collect();
+                m.alive.extend(still);
                 self.apply_merge(m.source, &m.alive, &m.dead);
             }
         }

@@ -236,7 +236,11 @@ struct Probing<H, W> {
 struct Merge<H, W> {
     source: Source<H, W>,
     waiting: BTreeSet<W>,
+    /// Answered their probes for this merge.
     alive: BTreeSet<W>,
+    /// Needed no probe when the merge was planned (known, or heard from lately); checked
+    /// again when it runs.
+    known: BTreeSet<W>,
     /// Probed for this merge and found faulty.
     dead: BTreeSet<W>,
 }
@@ -505,7 +509,7 @@ where
                 .get(&sender.id)
                 .is_some_and(|p| !p.leaf && !p.measure)
         {
-            self.probe_answered(sender.id, None);
+            self.probe_answered(now, sender.id, None);
         }
         let id = msg.id;
         match msg.body {
