@@ -424,6 +424,13 @@ where
         self.failed.iter().map(|(id, _)| id)
     }
 
+    /// Nodes being probed, by id: each waits for an answer (any message from it) and is found
+    /// faulty when [`NodeConfig::probe_attempts`] attempts go unanswered — the node's failure
+    /// detector at work. A host or a check may compare them with what it knows of the network.
+    pub fn probing(&self) -> impl Iterator<Item = &W> + '_ {
+        self.probing.keys()
+    }
+
     /// Whether `id` was declared failed recently.
     fn is_failed(&self, id: W) -> bool {
         Self::in_failed(&self.failed, id)
