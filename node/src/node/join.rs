@@ -189,6 +189,8 @@ where
         if let Some(at) = self.join.timer.take() {
             self.timers.disarm(at, Timer::Join);
         }
+        let named = self.join_candidates(&reply);
+        self.saw(named);
         self.phase = Phase::Probing;
         if self.cfg.planted == Some(crate::config::PlantedBug::EarlyActivation) {
             // The planted bug: take every node named, probe the leaf set, but do not wait.
@@ -238,6 +240,19 @@ where
                 dead: BTreeSet::new(),
             },
         );
+    }
+
+    /// Remembers nodes named during the join (up to `max_peers` of them).
+    pub(super) fn saw(&mut self, nodes: impl IntoIterator<Item = NodeRef<H, W>>) {
+        let own = self.state.id();
+        for n in nodes {
+            if n.id != own
+                && !self.join.seen.contains_key(&n.id)
+                && self.join.seen.len() < self.cfg.max_peers
+            {
+                self.join.seen.insert(n.id, n);
+            }
+        }
     }
 
     /// Every distinct node a join reply names.
@@ -292,6 +307,8 @@ where
         if leaf.is_empty() {
             // Every would-be member was faulty: join again.
             self.phase = Phase::Joining;
+            self.join.acked.clear();
+            self.join.seen.clear();
             if self.join.attempt >= self.cfg.join_attempts {
                 self.phase = Phase::Idle;
                 self.join = JoinProgress::default();
@@ -302,11 +319,71 @@ where
             }
             return;
         }
-        if self.state.leaf_set_shortfall() == (0, 0) {
-            self.activate(now);
-        } else if self.join.timer.is_none() {
-            self.ask_for_missing_members(now);
+        if self.state.leaf_set_shortfall() != (0, 0) {
+            if self.join.timer.is_none() {
+                self.ask_for_missing_members(now);
+            }
+            return;
         }
+        if self.anchors_acknowledged(now) {
+            self.activate(now);
+        }
+    }
+
+    /// Whether the nearest node on each side that has not said it is joining (in its answer
+    /// to this node's probe) — an active node, whose key range borders this node's once the
+    /// joining nodes between them are left out — has answered a `LeafProbe` from this node,
+    /// and so holds this node, or a nearer one, in its leaf set. The nodes looked at are those
+    /// of the state and those named during the join (a table slot keeps one of several nodes).
+    /// Probes (and waits for) the ones that have not answered.
+    ///
+    /// Without this, a node whose nearest member on a side is another joining node could turn
+    /// active while the active node beyond both knows neither, and both would deliver the keys
+    /// between them (model checking found this with two nodes joining through different
+    /// roots, L = 2). When every node known is joining, the join timer looks again later.
+    fn anchors_acknowledged(&mut self, now: Time) -> bool {
+        let own = self.state.id();
+        let mut known: Vec<NodeRef<H, W>> = self
+            .state
+            .members()
+            .chain(self.join.seen.values())
+            .filter(|n| n.id != own && !self.is_failed(n.id))
+            .copied()
+            .collect();
+        known.sort_by_key(|n| n.id);
+        known.dedup_by_key(|n| n.id);
+        self.join
+            .acked
+            .retain(|id, _| known.iter().any(|n| n.id == *id));
+        let mut ask: Vec<NodeRef<H, W>> = Vec::new();
+        let mut stuck = false;
+        for successor in [true, false] {
+            known.sort_by_key(|n| {
+                if successor {
+                    arith::cw(&own, &n.id)
+                } else {
+                    arith::cw(&n.id, &own)
+                }
+            });
+            let anchor = known
+                .iter()
+                .find(|n| self.join.acked.get(&n.id) != Some(&false));
+            match anchor {
+                Some(n) if self.join.acked.get(&n.id) == Some(&true) => {}
+                Some(n) => ask.push(*n),
+                None => stuck = true,
+            }
+        }
+        if ask.is_empty() && !stuck {
+            return true;
+        }
+        for n in ask {
+            self.probe(now, n, true, |p| p.join = true);
+        }
+        if stuck && self.join.timer.is_none() {
+            self.arm_join_timer(now);
+        }
+        false
     }
 
     /// Asks the farthest member of each short side for its leaf set, and arms the join timer
@@ -321,6 +398,12 @@ where
         if short_p > 0 {
             ask.extend(leaf.farthest_predecessor().copied());
         }
+        if short_s == 0 && short_p == 0 {
+            // Complete, but waiting for joining neighbours: ask the nearest ones again, whose
+            // answers say whether they are active by now.
+            ask.extend(leaf.successors().first().copied());
+            ask.extend(leaf.predecessors().first().copied());
+        }
         for n in ask {
             self.probe(now, n, true, |p| p.join = true);
         }
@@ -332,6 +415,8 @@ where
     pub(super) fn activate(&mut self, now: Time) {
         self.phase = Phase::Active;
         self.activated = true;
+        self.join.acked.clear();
+        self.join.seen.clear();
         if let Some(at) = self.join.timer.take() {
             self.timers.disarm(at, Timer::Join);
         }

@@ -187,6 +187,8 @@ where
         let Some(p) = self.probing.remove(&id) else {
             return;
         };
+        self.join.seen.remove(&id);
+        self.join.acked.remove(&id);
         for m in &p.merges {
             self.resolve_merge(now, *m, id, false);
         }
@@ -251,9 +253,13 @@ where
         }
     }
 
-    /// `id` said it is active: the reservation it held at this root ends.
+    /// `id` said it is active: the reservation it held at this root ends, and a joining node
+    /// that took it for joining when it answered its probe must hear from it again.
     fn mark_active(&mut self, now: Time, id: W) {
         self.release_grant(now, id);
+        if self.join.acked.get(&id) == Some(&false) {
+            self.join.acked.remove(&id);
+        }
     }
 
     /// `LeafProbe`: add the sender if it belongs, answer with the leaf set, merge the sender's.
@@ -288,6 +294,10 @@ where
                 self.counters.dropped.unexpected += 1;
                 return;
             }
+        }
+        if self.phase == Phase::Probing {
+            self.join.acked.insert(sender.id, info.active);
+            self.saw(info.leaf_set.iter().copied());
         }
         self.learn_live(now, sender);
         self.absorb_leaf_info(now, sender, &info);

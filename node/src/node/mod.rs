@@ -171,6 +171,13 @@ struct JoinProgress<H, W> {
     announced: bool,
     /// The nodes told of this node's state on activation.
     told: BTreeSet<W>,
+    /// While probing: the nodes that answered a `LeafProbe` (so hold this node, or a nearer
+    /// one, in their leaf sets), with whether they said they were active.
+    acked: BTreeMap<W, bool>,
+    /// While probing: the nodes named to this node during the join (by the root's answer and
+    /// the answers to its probes), at most `max_peers`; among them and the nodes of the state
+    /// it looks for the nearest node on each side that is not joining.
+    seen: BTreeMap<W, NodeRef<H, W>>,
 }
 
 impl<H, W> Default for JoinProgress<H, W> {
@@ -185,6 +192,8 @@ impl<H, W> Default for JoinProgress<H, W> {
             second_stage_started: false,
             announced: false,
             told: BTreeSet::new(),
+            acked: BTreeMap::new(),
+            seen: BTreeMap::new(),
         }
     }
 }
@@ -805,6 +814,10 @@ where
         assert!(
             self.failed.len() <= c.max_failed,
             "failed list over its cap"
+        );
+        assert!(
+            self.join.seen.len() <= c.max_peers,
+            "nodes seen while joining over their cap"
         );
         let members = self.state.members().count();
         assert!(
