@@ -2,7 +2,7 @@
 //! on real nodes with hand-made messages, on a `u8` ring with one leaf-set member per side
 //! (L = 2). A node's handle is its id.
 
-use pastry_kernel::{Config, LeafSet, NeighborhoodSet, NodeRef};
+use pastry_kernel::{Config, LeafSet, NeighborhoodSet, NodeRef, NodeState};
 use pastry_node::message::{JoinGather, JoinReply, LeafInfo};
 use pastry_node::{Body, Message, NoEstimate, Node, NodeConfig, Transmit};
 
@@ -33,8 +33,30 @@ fn info(own: u8, members: &[u8], active: bool) -> LeafInfo<u8, u8> {
     }
 }
 
+/// An active node with the true state among `ring`.
+fn active(own: u8, ring: &[u8]) -> Node<u8, u8> {
+    let mut ring: Vec<N> = ring.iter().map(|i| node(*i)).collect();
+    ring.sort_by_key(|n| n.id);
+    let state = NodeState::from_ring(routing(), node(own), &ring, |_| 1, 1);
+    Node::active_with_state(0, NodeConfig::new(routing()), state, NoEstimate, 1).expect("valid")
+}
+
 fn sent(n: &mut Node<u8, u8>) -> Vec<Transmit<u8, u8>> {
     std::iter::from_fn(|| n.poll_transmit()).collect()
+}
+
+fn leaf_ids(set: &LeafSet<u8, u8>) -> Vec<u8> {
+    set.iter().map(|n| n.id).collect()
+}
+
+/// The leaf set in the first `LeafProbeReply` among `out`.
+fn answered(out: &[Transmit<u8, u8>]) -> Vec<u8> {
+    out.iter()
+        .find_map(|t| match &t.message.body {
+            Body::LeafProbeReply(i) => Some(leaf_ids(&i.leaf_set)),
+            _ => None,
+        })
+        .expect("an answer to the probe")
 }
 
 /// The message id of the probe sent to `to` among `out`.
@@ -116,4 +138,26 @@ fn a_joining_node_waits_for_the_active_node_beyond_a_joining_neighbour() {
         ),
     );
     assert!(y.is_active());
+}
+
+/// 0x10 holds 0x70 (active) as its successor when 0x20, joining, probes it: 0x20 is nearer, so
+/// it pushes 0x70 out. The answer must name 0x70, to this probe and to every later attempt
+/// while 0x20 joins (an earlier answer may be late): otherwise 0x20 can turn active knowing
+/// only 0x10 and 0x90, and deliver keys of 0x70.
+#[test]
+fn answers_to_a_joining_node_name_the_member_it_pushed_out() {
+    let mut z = active(0x10, &[0x10, 0x70, 0x90]);
+    let probe = || Body::LeafProbe(info(0x20, &[], false));
+    z.handle(0, 0x20, msg(0x20, 1, probe()));
+    assert_eq!(leaf_ids(z.state().leaf_set()), [0x20, 0x90]);
+    assert_eq!(answered(&sent(&mut z)), [0x70, 0x90]);
+    z.handle(1_000_000, 0x20, msg(0x20, 2, probe()));
+    assert_eq!(answered(&sent(&mut z)), [0x70, 0x90], "a retried probe");
+    // Once 0x20 says it is active, the answers show the leaf set as it is.
+    z.handle(
+        2_000_000,
+        0x20,
+        msg(0x20, 3, Body::LeafProbe(info(0x20, &[0x10, 0x70], true))),
+    );
+    assert_eq!(answered(&sent(&mut z)), [0x20, 0x90]);
 }

@@ -253,16 +253,19 @@ where
         }
     }
 
-    /// `id` said it is active: the reservation it held at this root ends, and a joining node
-    /// that took it for joining when it answered its probe must hear from it again.
+    /// `id` said it is active: the reservation it held at this root ends, the nodes it pushed
+    /// out need no longer be named to it, and a joining node that took it for joining when it
+    /// answered its probe must hear from it again.
     fn mark_active(&mut self, now: Time, id: W) {
         self.release_grant(now, id);
+        self.displaced.remove(&id);
         if self.join.acked.get(&id) == Some(&false) {
             self.join.acked.remove(&id);
         }
     }
 
-    /// `LeafProbe`: add the sender if it belongs, answer with the leaf set, merge the sender's.
+    /// `LeafProbe`: add the sender if it belongs, answer with the leaf set (naming the nodes the
+    /// sender pushed out while it joins), merge the sender's.
     pub(super) fn on_leaf_probe(
         &mut self,
         now: Time,
@@ -270,11 +273,81 @@ where
         id: u64,
         info: LeafInfo<H, W>,
     ) {
+        let before: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
         self.learn_live(now, sender);
         self.absorb_leaf_info(now, sender, &info);
-        let reply = Body::LeafProbeReply(self.leaf_info());
+        if !info.active {
+            self.note_displaced(sender.id, &before);
+        }
+        let reply = Body::LeafProbeReply(self.leaf_view(sender.id));
         self.send(sender, id, reply);
         self.plan_merge(now, Source::Leaf(sender, info.leaf_set));
+    }
+
+    /// Records, under `joiner` (a joining node that just entered the leaf set), the members of
+    /// `before` it pushed out (those no longer in the leaf set and not failed), at most L.
+    fn note_displaced(&mut self, joiner: W, before: &[NodeRef<H, W>]) {
+        let leaf = self.state.leaf_set();
+        if !leaf.contains(joiner) {
+            return;
+        }
+        let pushed: Vec<NodeRef<H, W>> = before
+            .iter()
+            .filter(|n| !leaf.contains(n.id) && !self.is_failed(n.id))
+            .copied()
+            .collect();
+        if pushed.is_empty() {
+            return;
+        }
+        let cap = self.cfg.routing.leaf_set_len();
+        let list = self.displaced.entry(joiner).or_default();
+        for n in pushed {
+            if list.len() < cap && !list.iter().any(|m| m.id == n.id) {
+                list.push(n);
+            }
+        }
+    }
+
+    /// Forgets the records of nodes no longer in the leaf set, and recorded nodes back in it or
+    /// failed.
+    pub(super) fn prune_displaced(&mut self) {
+        let Node {
+            displaced,
+            state,
+            failed,
+            ..
+        } = self;
+        let leaf = state.leaf_set();
+        displaced.retain(|x, list| {
+            list.retain(|n| !leaf.contains(n.id) && !Self::in_failed(failed, n.id));
+            leaf.contains(*x) && !list.is_empty()
+        });
+    }
+
+    /// What this node tells `to`, answering its probe: the leaf-set information, where the
+    /// leaf set also names, in place of `to`, the nodes that joining members pushed out
+    /// (a joining node must learn of them before it turns active: two nodes joining into one
+    /// gap that push each other out at its two ends otherwise never learn of each other, and
+    /// both deliver the keys between them — found by model checking, with L = 2).
+    fn leaf_view(&self, to: W) -> LeafInfo<H, W> {
+        let mut info = self.leaf_info();
+        if self.displaced.is_empty() {
+            return info;
+        }
+        let own = self.state.id();
+        let mut view = LeafSet::new(own, self.state.config());
+        for n in self
+            .state
+            .leaf_set()
+            .iter()
+            .chain(self.displaced.values().flatten())
+        {
+            if n.id != to && !self.is_failed(n.id) {
+                let _ = view.insert(*n);
+            }
+        }
+        info.leaf_set = view;
+        info
     }
 
     /// `LeafProbeReply`: the answer to a probe (a joining node's, a repair's, a suspicion's).

@@ -130,6 +130,11 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     /// Routed messages this node would deliver but cannot yet, because it is not active: they
     /// are routed again when it becomes active.
     held: VecDeque<Carried<H, W>>,
+    /// Nodes pushed out of the leaf set by joining nodes that entered it, by the node that
+    /// pushed them (at most L each): named to it in the answers to its probes until it says it
+    /// is active or leaves the leaf set, so that it learns of them however late those answers
+    /// arrive.
+    displaced: BTreeMap<W, Vec<NodeRef<H, W>>>,
     /// Ids recently declared failed (or gone), with when, oldest first. An entry lasts two
     /// heartbeat periods, or until the node is heard from again (a false suspicion).
     failed: VecDeque<(W, Time)>,
@@ -335,6 +340,7 @@ where
             seen_order: VecDeque::new(),
             seen: BTreeSet::new(),
             held: VecDeque::new(),
+            displaced: BTreeMap::new(),
             failed: VecDeque::new(),
             grant_successor: None,
             grant_predecessor: None,
@@ -765,6 +771,7 @@ where
                 });
             }
         }
+        self.prune_displaced();
         self.invariants();
     }
 
@@ -918,6 +925,16 @@ where
             self.held.len() <= c.max_in_flight,
             "held messages over their cap"
         );
+        for (x, pushed) in &self.displaced {
+            assert!(
+                self.state.leaf_set().contains(*x),
+                "displaced nodes kept for a non-member"
+            );
+            assert!(
+                !pushed.is_empty() && pushed.len() <= c.routing.leaf_set_len(),
+                "displaced nodes over their cap"
+            );
+        }
         assert!(
             !self.delivered_before_active,
             "delivered before becoming active"
