@@ -74,12 +74,13 @@
 //! `tests/join_races.rs`): a joining node turning active while its nearest member was itself
 //! joining and the active node beyond knew neither; and, twice, two joining nodes pushing each
 //! other out of the leaf sets at the two ends of the gap without either hearing of the other
-//! (once through the answers to retried probes). The root's one-joiner-per-side rule is still
-//! needed: without it (the planted `NoJoinGrant`), three nodes joining a new overlay through
-//! one node at once can split it (found on random paths; the shortest such path takes join
-//! retries and lies beyond the breadth-first bounds). One known failure remains, with L = 2 and a
-//! crash (`one_crash_with_one_member_per_side`, ignored): until a crashed neighbour is
-//! replaced, the kernel's rare case makes a node with a hole in its leaf set the root of keys
+//! (once through the answers to retried probes). The root's one-joiner-per-side rule is checked
+//! elsewhere: without it (the planted `NoJoinGrant`), thirty nodes joining through one contact at
+//! once deliver lookups off the root (`missing_join_grant_is_caught` in `tests/properties.rs`).
+//! Random paths through three joins into a new overlay (16 seeds of 1.5 million states each) do
+//! not reach that split, so the model keeps no planted-bug test for it. One known failure
+//! remains, with L = 2 and a crash (`one_crash_with_one_member_per_side`, ignored): until a
+//! crashed neighbour is replaced, the kernel's rare case makes a node with a hole in its leaf set the root of keys
 //! beyond the hole.
 //!
 //! Run the model tests with `cargo test -p pastry-node --release --test model -- --nocapture`
@@ -1060,19 +1061,6 @@ fn planted_early_activation_is_caught() {
     )
     .check(bfs(6))
     .expect_violation(ONE_ROOT);
-}
-
-/// Without the root's one-joiner-per-side rule, 0x20 and 0x30 are served at once and can turn
-/// active without learning of each other. The breadth-first search cannot reach the shortest
-/// such path (it takes join retries); random paths find it.
-#[test]
-fn planted_no_join_grant_is_caught() {
-    planted(three_joins_into_a_new_overlay(), PlantedBug::NoJoinGrant)
-        .check(Search::Simulation {
-            seed: 3,
-            states: 4_000_000,
-        })
-        .expect_violation(ONE_ROOT);
 }
 
 // ---------------------------------------------------------------------------------------------
