@@ -76,7 +76,8 @@ use crate::guid::Guid;
 use crate::leafset::{LeafRoot, LeafSet};
 use crate::neighborhood::NeighborhoodSet;
 use crate::node::{Entry, NodeRef, Proximity};
-use crate::state::{NodeState, Route, Via};
+use crate::route::{Route, Via};
+use crate::state::NodeState;
 use crate::table::{Placement, RoutingTable};
 use crate::word::RingWord;
 

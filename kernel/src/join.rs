@@ -45,16 +45,14 @@
 //! # Ok::<(), pastry_kernel::StateError>(())
 //! ```
 
-use alloc::vec::Vec;
-
-use crate::arith::{cw, in_arc, shl_len, Row};
+use crate::arith::{shl_len, Row};
 use crate::config::Config;
 use crate::error::StateError;
-use crate::leafset::{LeafSet, Sides};
+use crate::leafset::LeafSet;
 use crate::neighborhood::NeighborhoodSet;
 use crate::node::{NodeRef, Proximity};
 use crate::state::NodeState;
-use crate::table::{Placement, RoutingTable};
+use crate::table::RoutingTable;
 use crate::word::RingWord;
 
 /// The host's answer when asked for the proximity of a node it is about to be told of.
@@ -97,7 +95,7 @@ pub struct Merged {
 }
 
 impl Merged {
-    fn absorb(&mut self, other: Merged) {
+    pub(crate) fn absorb(&mut self, other: Merged) {
         self.offered += other.offered;
         self.added += other.added;
         self.refused += other.refused;
@@ -359,58 +357,8 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         Ok(merged)
     }
 
-    /// Leaf-set repair: merges the leaf set that the node `from` sent in answer to a repair
-    /// request ([`RepairHint::LeafSet`](crate::RepairHint::LeafSet)). Every node goes to the
-    /// routing table and the neighborhood set as in [`NodeState::merge_leaf_set`], but to the
-    /// leaf set only on the side(s) where `from`'s view places it:
-    ///
-    /// * when `their` knows the whole ring, both sides (as [`NodeState::learn`] does);
-    /// * otherwise `their` describes the arc from its farthest predecessor to its farthest
-    ///   successor (or to `from` itself for an empty side). If the local node lies on that arc, a node clockwise of the local node on
-    ///   the arc goes to the successor side only and a node counter-clockwise of it to the
-    ///   predecessor side only; if the local node is off the arc, the whole arc goes to the side
-    ///   `from` is on (the nearer way round);
-    /// * when after the merge the two sides share a member (the known nodes wrap around a small
-    ///   ring), every member is offered to both sides.
-    ///
-    /// **Why.** A leaf-set side only ever holds the L/2 nearest known nodes in its direction, so
-    /// a side that failures left short takes *any* node offered to it, even one from the far
-    /// side of the ring. When the asked node could not supply enough nodes beyond itself (it had
-    /// not repaired its own leaf set yet), plain merging pads the short side with the local
-    /// node's own predecessors: the side looks full, [`NodeState::leaf_set_shortfall`] reports
-    /// nothing, and the two sides may even share a member and claim the whole ring. With this
-    /// call the side stays short until a later answer fills it, so repeating the requests while
-    /// [`NodeState::leaf_set_shortfall`] reports a gap converges to the true leaf set (the
-    /// model test `model_join_learn_forget_merge_keeps_leaf_sets_true`, pull-only mode).
-    ///
-    /// # Errors
-    /// As [`NodeState::merge_leaf_set`]; the state is unchanged.
-    pub fn repair_leaf_set<P: Probe>(
-        &mut self,
-        from: &NodeRef<H, W>,
-        their: &LeafSet<H, W>,
-        mut proximity: impl FnMut(&NodeRef<H, W>) -> P,
-    ) -> Result<Merged, StateError> {
-        self.check_leaf_set_from(from, their)?;
-        let mut merged = self.offer_sided(from, their, &mut proximity);
-        for n in their.iter() {
-            merged.absorb(self.offer_sided(n, their, &mut proximity));
-        }
-        if self.leaf.knows_whole_ring() {
-            // The sides now share a member: the known nodes wrap around the ring, so each side
-            // is the L/2 nearest of all of them in its direction.
-            let members: Vec<NodeRef<H, W>> = self.leaf.iter().copied().collect();
-            for m in members {
-                // Members are never the local node.
-                let _ = self.leaf.insert(m);
-            }
-        }
-        self.invariants();
-        Ok(merged)
-    }
-
     /// The checks of [`NodeState::merge_leaf_set`] and [`NodeState::repair_leaf_set`].
-    fn check_leaf_set_from(
+    pub(crate) fn check_leaf_set_from(
         &self,
         from: &NodeRef<H, W>,
         their: &LeafSet<H, W>,
@@ -425,65 +373,6 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             return Err(StateError::ConfigMismatch);
         }
         Ok(())
-    }
-
-    /// The sides of the local leaf set where `their` leaf set's view places `id` (see
-    /// [`NodeState::repair_leaf_set`]).
-    fn sides_in_view_of(&self, their: &LeafSet<H, W>, id: W) -> Sides {
-        if their.knows_whole_ring() {
-            return Sides {
-                successor: true,
-                predecessor: true,
-            };
-        }
-        // The arc their leaf set covers; an empty side ends the arc at its owner.
-        let pfar = their.farthest_predecessor().map_or(their.own(), |n| n.id);
-        let sfar = their.farthest_successor().map_or(their.own(), |n| n.id);
-        let own = self.own.id;
-        if in_arc(&pfar, &sfar, &own) {
-            Sides {
-                successor: in_arc(&own, &sfar, &id),
-                predecessor: in_arc(&pfar, &own, &id),
-            }
-        } else {
-            let f = their.own();
-            let clockwise = cw(&own, &f) < cw(&f, &own);
-            Sides {
-                successor: clockwise,
-                predecessor: !clockwise,
-            }
-        }
-    }
-
-    /// [`NodeState::offer`] with the leaf set restricted to the sides `their` view allows.
-    fn offer_sided<P: Probe>(
-        &mut self,
-        node: &NodeRef<H, W>,
-        their: &LeafSet<H, W>,
-        proximity: &mut impl FnMut(&NodeRef<H, W>) -> P,
-    ) -> Merged {
-        if node.id == self.own.id {
-            return Merged::default();
-        }
-        let Some(p) = proximity(node).figure() else {
-            return Merged {
-                refused: 1,
-                ..Merged::default()
-            };
-        };
-        let sides = self.sides_in_view_of(their, node.id);
-        // The local node was skipped above, so none of the inserts can refuse the node.
-        let leaf = self.leaf.insert_on(*node, sides).unwrap_or(false);
-        let table = matches!(
-            self.table.insert(*node, p),
-            Ok(Placement::Added(..) | Placement::Replaced(..))
-        );
-        let neighborhood = self.neighborhood.insert(*node, p).unwrap_or(false);
-        Merged {
-            offered: 1,
-            added: usize::from(leaf || table || neighborhood),
-            refused: 0,
-        }
     }
 
     /// Merges row `row` of the routing table that the node `from` sent (routing-table repair, or

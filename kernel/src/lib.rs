@@ -90,18 +90,19 @@ extern crate alloc;
 
 pub mod arith;
 pub mod codec;
+mod common_api;
 mod config;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
+mod global_knowledge;
 mod guid;
 mod join;
 mod leafset;
-mod lookup;
 mod neighborhood;
 mod node;
-mod oracle;
 mod repair;
+mod route;
 #[cfg(feature = "serde")]
 mod serde_impl;
 mod state;
@@ -113,16 +114,17 @@ mod table;
 pub mod word;
 
 pub use arith::{Column, Digit, DigitWidth, Row};
+pub use common_api::{KeyRange, NeighborSet, ReplicaSet, MAX_REPLICAS};
 pub use config::{Config, ConfigError};
 pub use error::StateError;
 pub use guid::{Guid, ParseGuidError};
 pub use join::{JoinParts, Merged, Probe};
 pub use leafset::{LeafRoot, LeafSet, Sides};
-pub use lookup::{KeyRange, NeighborSet, RANDOMIZED_CHOICES};
 pub use neighborhood::NeighborhoodSet;
 pub use node::{Entry, NodeRef, Proximity};
 pub use repair::{RepairHint, Side};
-pub use state::{Admission, Forgotten, Learned, NodeState, ReplicaSet, Route, Via, MAX_REPLICAS};
+pub use route::{Route, Via, RANDOMIZED_CHOICES};
+pub use state::{Admission, Forgotten, Learned, NodeState};
 pub use table::{Placement, RoutingTable};
 pub use word::{Boolean, RingWord, Word};
 

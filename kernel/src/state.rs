@@ -1,16 +1,14 @@
-//! [`NodeState`]: one node's routing state, and [`NodeState::route`], route(k) as
-//! docs/design.md, *Route*, defines it.
+//! [`NodeState`]: one node's routing state, and the changes that keep it: [`NodeState::learn`],
+//! [`NodeState::admits`], [`NodeState::forget`]. Routing is in the route module, the other
+//! Common API calls in the common_api module, joins and merges in join, repair in repair.
 
 use core::mem::size_of;
 
-use crate::arith::{
-    closer, key_rank, rare_case_admissible, rare_case_admissible_ranked, rare_case_prefers_ranked,
-    shl_len, Column, DigitWidth, KeyRank, Row,
-};
+use crate::arith::{Column, Row};
 use crate::config::Config;
 use crate::error::StateError;
 use crate::guid::Guid;
-use crate::leafset::{LeafRoot, LeafSet, Sides};
+use crate::leafset::{LeafSet, Sides};
 use crate::neighborhood::NeighborhoodSet;
 use crate::node::{Entry, NodeRef, Proximity};
 use crate::table::{Placement, RoutingTable};
@@ -53,47 +51,6 @@ pub struct NodeState<H, W = Guid> {
     pub(crate) leaf: LeafSet<H, W>,
     pub(crate) table: RoutingTable<H, W>,
     pub(crate) neighborhood: NeighborhoodSet<H, W>,
-}
-
-/// The answer of [`NodeState::route`] for a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Route<H, W = Guid> {
-    /// The local node is the end of the route: deliver the message here.
-    Deliver,
-    /// Send the message on to `to`; `via` says which routing step chose it.
-    Forward {
-        /// The next hop.
-        to: NodeRef<H, W>,
-        /// The step of route(k) that chose it.
-        via: Via,
-    },
-}
-
-impl<H: Copy, W> Route<H, W> {
-    /// The next hop, or `None` for [`Route::Deliver`].
-    #[must_use]
-    pub fn next_hop(&self) -> Option<NodeRef<H, W>>
-    where
-        W: Copy,
-    {
-        match self {
-            Route::Deliver => None,
-            Route::Forward { to, .. } => Some(*to),
-        }
-    }
-}
-
-/// Which step of route(k) (docs/design.md, *Route*) chose a next hop.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-pub enum Via {
-    /// Step 1: the key is covered by the leaf set and this member is its root.
-    LeafSet,
-    /// Step 2: the routing-table slot R\[l\]\[digit(k, l)\].
-    Table,
-    /// Step 3: the rare case, a known node that shares at least as long a prefix with the key and
-    /// is closer to it.
-    RareCase,
 }
 
 /// What [`NodeState::learn`] changed.
@@ -157,81 +114,6 @@ impl<H, W> Forgotten<H, W> {
     #[must_use]
     pub fn was_known(&self) -> bool {
         self.node.is_some()
-    }
-}
-
-/// The largest replica set: L/2 + 1 for the largest leaf set, L = 64.
-pub const MAX_REPLICAS: usize = Config::MAX_LEAF_SET / 2 + 1;
-
-/// Up to L/2 + 1 nodes, closest to a key first: the answer of [`NodeState::replica_set`].
-///
-/// Fixed capacity ([`ReplicaSet::CAPACITY`]); building one does not allocate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReplicaSet<H, W = Guid> {
-    len: u8,
-    nodes: [Option<NodeRef<H, W>>; MAX_REPLICAS],
-}
-
-impl<H, W> ReplicaSet<H, W> {
-    /// The largest replica set: L/2 + 1 for the largest leaf set, L = 64.
-    pub const CAPACITY: usize = MAX_REPLICAS;
-
-    /// The number of nodes.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    /// Whether there is no node.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// The nodes, closest to the key first.
-    pub fn iter(&self) -> impl Iterator<Item = &NodeRef<H, W>> + '_ {
-        self.nodes.iter().take(self.len()).flatten()
-    }
-
-    /// The node of rank `i` (0 is the root).
-    #[must_use]
-    pub fn get(&self, i: usize) -> Option<&NodeRef<H, W>> {
-        self.nodes.get(i).and_then(Option::as_ref)
-    }
-}
-
-impl<H: Copy, W: RingWord> ReplicaSet<H, W> {
-    fn empty() -> Self {
-        ReplicaSet {
-            len: 0,
-            nodes: [None; MAX_REPLICAS],
-        }
-    }
-
-    /// Offers `node`; keeps the `cap` closest to `key` in closer-order.
-    fn offer(&mut self, key: W, node: NodeRef<H, W>, cap: usize) {
-        let len = self.len();
-        if self.iter().any(|n| n.id == node.id) {
-            return;
-        }
-        let at = self
-            .iter()
-            .position(|n| closer(&key, &node.id, &n.id))
-            .unwrap_or(len);
-        if at >= cap {
-            return;
-        }
-        let last = len.min(cap - 1);
-        if let Some(tail) = self.nodes.get_mut(at..=last) {
-            tail.rotate_right(1);
-            if let Some(first) = tail.first_mut() {
-                *first = Some(node);
-            }
-        }
-        #[allow(clippy::cast_possible_truncation)] // at most CAPACITY
-        {
-            self.len = (len + 1).min(cap) as u8;
-        }
     }
 }
 
@@ -377,115 +259,6 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         })
     }
 
-    /// **route(k)** (docs/design.md, *Route*): where a message for `key` goes next from this node.
-    ///
-    /// 1. `key` covered by the leaf set: its root among the leaf set and the local node; Deliver
-    ///    if that is the local node, else Forward to it ([`Via::LeafSet`]).
-    /// 2. else, with l = shl(key, own), Forward to R\[l\]\[digit(key, l)\] if present
-    ///    ([`Via::Table`]).
-    /// 3. else (rare case) Forward to the best T in L ∪ R ∪ M with shl(T, key) ≥ l and
-    ///    closer(key, T, own), best meaning the longest shared prefix with the key, then the
-    ///    closest ([`Via::RareCase`]); Deliver if there is none.
-    ///
-    /// Never allocates and never panics.
-    #[inline]
-    #[must_use]
-    pub fn route(&self, key: W) -> Route<H, W> {
-        match self.leaf.root(key) {
-            LeafRoot::Own => return Route::Deliver,
-            LeafRoot::Member(n) => {
-                return Route::Forward {
-                    to: *n,
-                    via: Via::LeafSet,
-                }
-            }
-            LeafRoot::NotCovered => {}
-        }
-        if let Some(e) = self.table.next_hop(key) {
-            return Route::Forward {
-                to: e.node,
-                via: Via::Table,
-            };
-        }
-        self.rare_case(key)
-    }
-
-    /// Step 3 of route(k), for a key that is not covered and whose table slot is empty.
-    ///
-    /// The answer is the best of [`NodeState::rare_case_candidates`] by
-    /// [`rare_case_prefers`](crate::arith::rare_case_prefers), the first in their order among
-    /// equals. The scan visits the same nodes in the same order, ranks each once ([`key_rank`]:
-    /// its shl and distance to `key`) and keeps the best's rank instead of recomputing it for
-    /// every comparison. Never allocates and never panics.
-    #[must_use]
-    pub fn rare_case(&self, key: W) -> Route<H, W> {
-        let mut scan = RareScan::new(key, self.own.id, self.config.digit_width());
-        for t in self
-            .leaf
-            .successors()
-            .iter()
-            .chain(self.leaf.predecessors())
-        {
-            scan.offer(t);
-        }
-        #[allow(clippy::cast_possible_truncation)] // shl <= 128
-        let from = Row(scan.own.shl.to_u128() as u8);
-        for row in self.table.row_entries_from(from) {
-            for e in row {
-                scan.offer(&e.node);
-            }
-        }
-        for e in self.neighborhood.entries() {
-            scan.offer(&e.node);
-        }
-        match scan.best {
-            Some(t) => Route::Forward {
-                to: *t,
-                via: Via::RareCase,
-            },
-            None => Route::Deliver,
-        }
-    }
-
-    /// The nodes of L ∪ R ∪ M that step 3 may choose for `key`: shl(T, key) ≥ shl(own, key) and
-    /// closer(key, T, own). A node held by several structures appears more than once.
-    pub fn rare_case_candidates(&self, key: W) -> impl Iterator<Item = &NodeRef<H, W>> + '_ {
-        let b = self.config.digit_width();
-        let own = self.own.id;
-        let l = shl_len(key, own, b);
-        #[allow(clippy::cast_possible_truncation)] // l <= 128
-        let from = Row(l as u8);
-        self.leaf
-            .successors()
-            .iter()
-            .chain(self.leaf.predecessors())
-            .chain(self.table.iter_from(from).map(|e| &e.node))
-            .chain(self.neighborhood.entries().iter().map(|e| &e.node))
-            .filter(move |t| rare_case_admissible(&key, &own, &t.id, b))
-    }
-
-    /// The **replica set** (docs/design.md, *Replica set*; Common API `replicaSet(k, r)`): the `r`
-    /// nodes closest to `key` among the leaf set and the local node, closest first; `r` is capped
-    /// at L/2 + 1.
-    #[must_use]
-    pub fn replica_set(&self, key: W, r: usize) -> ReplicaSet<H, W> {
-        let cap = r.min(self.config.max_replicas());
-        let mut set = ReplicaSet::empty();
-        if cap == 0 {
-            return set;
-        }
-        set.offer(key, self.own, cap);
-        for n in self
-            .leaf
-            .successors()
-            .iter()
-            .chain(self.leaf.predecessors())
-        {
-            set.offer(key, *n, cap);
-        }
-        set
-    }
-
     /// Bytes of heap memory held by this state (not counting `size_of::<Self>()`).
     #[must_use]
     pub fn heap_bytes(&self) -> usize {
@@ -520,51 +293,6 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
                 self.config.neighborhood_len(),
                 "neighborhood of another size"
             );
-        }
-    }
-}
-
-/// Step 3's scan over the candidates: the best admissible node so far, with its rank for the key.
-struct RareScan<'a, H, W> {
-    key: W,
-    b: DigitWidth,
-    /// The local node's rank for the key.
-    own: KeyRank<W>,
-    /// The best so far, if any.
-    best: Option<&'a NodeRef<H, W>>,
-    /// The best's rank; the local node's (unused) while there is no best.
-    best_rank: KeyRank<W>,
-}
-
-impl<'a, H, W: RingWord> RareScan<'a, H, W> {
-    #[inline(always)]
-    fn new(key: W, own: W, b: DigitWidth) -> Self {
-        let own = key_rank(&key, &own, b);
-        RareScan {
-            key,
-            b,
-            own,
-            best: None,
-            best_rank: own,
-        }
-    }
-
-    /// Offers `t`: it becomes the best if it is admissible ([`rare_case_admissible_ranked`]) and
-    /// there is no best yet or it is preferred to the best ([`rare_case_prefers_ranked`]); on a
-    /// tie the best stays.
-    ///
-    /// The preference is tested first: once a best is found, most later nodes do not beat it, so
-    /// that test mostly rejects (a branch the processor predicts well), and admissibility is
-    /// evaluated only for the nodes that pass.
-    #[inline(always)]
-    fn offer(&mut self, t: &'a NodeRef<H, W>) {
-        let rank = key_rank(&self.key, &t.id, self.b);
-        if self.best.is_some() && !rare_case_prefers_ranked(&self.key, &rank, &self.best_rank) {
-            return;
-        }
-        if rare_case_admissible_ranked(&self.key, &self.own, &rank) {
-            self.best = Some(t);
-            self.best_rank = rank;
         }
     }
 }

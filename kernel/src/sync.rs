@@ -83,10 +83,12 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::ops::Deref;
 
+use crate::common_api::ReplicaSet;
 use crate::error::StateError;
 use crate::guid::Guid;
 use crate::node::{NodeRef, Proximity};
-use crate::state::{Forgotten, Learned, NodeState, ReplicaSet, Route};
+use crate::route::Route;
+use crate::state::{Forgotten, Learned, NodeState};
 use crate::word::RingWord;
 
 // The one sync shim: loom's model types in the loom suite, std's everywhere else. Library code

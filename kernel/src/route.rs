@@ -1,14 +1,14 @@
-//! Routing around trouble and the Common API's key-based-routing calls.
+//! **route(k)** (docs/design.md, *Route*) and the Common API's other next-hop calls, all built
+//! from its three steps.
 //!
+//! * [`NodeState::route`] — route(k): the leaf set, then the routing table, then the rare case
+//!   ([`NodeState::rare_case`]); the answer is a [`Route`] naming the step ([`Via`]).
 //! * [`NodeState::next_hops`] — Common API `local_lookup(key, num)`: the ranked valid next hops
 //!   for a key, written into the caller's buffer.
 //! * [`NodeState::route_avoiding`] — the best next hop that the host does not suspect (fast
 //!   reroute after a timeout, per-hop retry).
 //! * [`NodeState::route_randomized`] — a choice among the valid next hops driven by the
 //!   caller's random value, biased towards the best (paper section 2.5).
-//! * [`NodeState::neighbor_set`] — Common API `neighborSet(num)`.
-//! * [`NodeState::range`] — Common API `range(node, rank)` for the local node.
-//! * [`NodeState::replica_set`] (in the state module) — Common API `replicaSet(key, r)`.
 //!
 //! # Valid next hops
 //! For a key `k` at node A the **valid next hops** are, in rank order:
@@ -55,78 +55,148 @@
 //! assert_eq!(me.route(arc.end), Route::Deliver);
 //! ```
 
-use crate::arith::{closer, cw, in_arc, rare_case_prefers};
+use crate::arith::{
+    closer, key_rank, rare_case_admissible, rare_case_admissible_ranked, rare_case_prefers,
+    rare_case_prefers_ranked, shl_len, DigitWidth, KeyRank, Row,
+};
+use crate::guid::Guid;
 use crate::leafset::LeafRoot;
 use crate::node::NodeRef;
-use crate::state::{NodeState, Route, Via};
+use crate::state::NodeState;
 use crate::word::RingWord;
 
 /// How many ranked candidates [`NodeState::route_randomized`] chooses among.
 pub const RANDOMIZED_CHOICES: usize = 8;
 
-/// An arc of keys from `start` clockwise to `end`, both included: the answer of
-/// [`NodeState::range`]. The whole ring is the arc whose `end` is just before its `start`.
+/// The answer of [`NodeState::route`] for a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct KeyRange<W> {
-    /// The first key, counter-clockwise end (the Common API's `lkey`).
-    pub start: W,
-    /// The last key, clockwise end (the Common API's `rkey`).
-    pub end: W,
+pub enum Route<H, W = Guid> {
+    /// The local node is the end of the route: deliver the message here.
+    Deliver,
+    /// Send the message on to `to`; `via` says which routing step chose it.
+    Forward {
+        /// The next hop.
+        to: NodeRef<H, W>,
+        /// The step of route(k) that chose it.
+        via: Via,
+    },
 }
 
-impl<W: RingWord> KeyRange<W> {
-    /// Whether `key` lies on the arc.
+impl<H: Copy, W> Route<H, W> {
+    /// The next hop, or `None` for [`Route::Deliver`].
     #[must_use]
-    pub fn contains(&self, key: W) -> bool {
-        in_arc(&self.start, &self.end, &key)
-    }
-
-    /// Whether the arc is the whole ring.
-    #[must_use]
-    pub fn is_full(&self) -> bool {
-        self.end.wrapping_add(&W::from_u128(1)) == self.start
-    }
-
-    /// The number of keys on the arc minus one (`cw(start, end)`); `W::MAX` for the whole ring.
-    #[must_use]
-    pub fn span(&self) -> W {
-        cw(&self.start, &self.end)
-    }
-}
-
-/// Iterator of [`NodeState::neighbor_set`]: leaf-set members, nearest to the local node first.
-#[derive(Clone, Debug)]
-pub struct NeighborSet<'a, H, W> {
-    state: &'a NodeState<H, W>,
-    last: Option<W>,
-    remaining: usize,
-}
-
-impl<'a, H: Copy, W: RingWord> Iterator for NeighborSet<'a, H, W> {
-    type Item = &'a NodeRef<H, W>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.remaining == 0 {
-            return None;
+    pub fn next_hop(&self) -> Option<NodeRef<H, W>>
+    where
+        W: Copy,
+    {
+        match self {
+            Route::Deliver => None,
+            Route::Forward { to, .. } => Some(*to),
         }
-        let own = self.state.own.id;
-        let leaf = &self.state.leaf;
-        let mut best: Option<&'a NodeRef<H, W>> = None;
-        for n in leaf.successors().iter().chain(leaf.predecessors()) {
-            let after_last = self.last.is_none_or(|l| closer(&own, &l, &n.id));
-            let beats_best = best.is_none_or(|b| closer(&own, &n.id, &b.id));
-            if after_last && beats_best {
-                best = Some(n);
-            }
-        }
-        let found = best?;
-        self.last = Some(found.id);
-        self.remaining -= 1;
-        Some(found)
     }
+}
+
+/// Which step of route(k) (docs/design.md, *Route*) chose a next hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Via {
+    /// Step 1: the key is covered by the leaf set and this member is its root.
+    LeafSet,
+    /// Step 2: the routing-table slot R\[l\]\[digit(k, l)\].
+    Table,
+    /// Step 3: the rare case, a known node that shares at least as long a prefix with the key and
+    /// is closer to it.
+    RareCase,
 }
 
 impl<H: Copy, W: RingWord> NodeState<H, W> {
+    /// **route(k)** (docs/design.md, *Route*): where a message for `key` goes next from this node.
+    ///
+    /// 1. `key` covered by the leaf set: its root among the leaf set and the local node; Deliver
+    ///    if that is the local node, else Forward to it ([`Via::LeafSet`]).
+    /// 2. else, with l = shl(key, own), Forward to R\[l\]\[digit(key, l)\] if present
+    ///    ([`Via::Table`]).
+    /// 3. else (rare case) Forward to the best T in L ∪ R ∪ M with shl(T, key) ≥ l and
+    ///    closer(key, T, own), best meaning the longest shared prefix with the key, then the
+    ///    closest ([`Via::RareCase`]); Deliver if there is none.
+    ///
+    /// Never allocates and never panics.
+    #[inline]
+    #[must_use]
+    pub fn route(&self, key: W) -> Route<H, W> {
+        match self.leaf.root(key) {
+            LeafRoot::Own => return Route::Deliver,
+            LeafRoot::Member(n) => {
+                return Route::Forward {
+                    to: *n,
+                    via: Via::LeafSet,
+                }
+            }
+            LeafRoot::NotCovered => {}
+        }
+        if let Some(e) = self.table.next_hop(key) {
+            return Route::Forward {
+                to: e.node,
+                via: Via::Table,
+            };
+        }
+        self.rare_case(key)
+    }
+
+    /// Step 3 of route(k), for a key that is not covered and whose table slot is empty.
+    ///
+    /// The answer is the best of [`NodeState::rare_case_candidates`] by
+    /// [`rare_case_prefers`](crate::arith::rare_case_prefers), the first in their order among
+    /// equals. The scan visits the same nodes in the same order, ranks each once ([`key_rank`]:
+    /// its shl and distance to `key`) and keeps the best's rank instead of recomputing it for
+    /// every comparison. Never allocates and never panics.
+    #[must_use]
+    pub fn rare_case(&self, key: W) -> Route<H, W> {
+        let mut scan = RareScan::new(key, self.own.id, self.config.digit_width());
+        for t in self
+            .leaf
+            .successors()
+            .iter()
+            .chain(self.leaf.predecessors())
+        {
+            scan.offer(t);
+        }
+        #[allow(clippy::cast_possible_truncation)] // shl <= 128
+        let from = Row(scan.own.shl.to_u128() as u8);
+        for row in self.table.row_entries_from(from) {
+            for e in row {
+                scan.offer(&e.node);
+            }
+        }
+        for e in self.neighborhood.entries() {
+            scan.offer(&e.node);
+        }
+        match scan.best {
+            Some(t) => Route::Forward {
+                to: *t,
+                via: Via::RareCase,
+            },
+            None => Route::Deliver,
+        }
+    }
+
+    /// The nodes of L ∪ R ∪ M that step 3 may choose for `key`: shl(T, key) ≥ shl(own, key) and
+    /// closer(key, T, own). A node held by several structures appears more than once.
+    pub fn rare_case_candidates(&self, key: W) -> impl Iterator<Item = &NodeRef<H, W>> + '_ {
+        let b = self.config.digit_width();
+        let own = self.own.id;
+        let l = shl_len(key, own, b);
+        #[allow(clippy::cast_possible_truncation)] // l <= 128
+        let from = Row(l as u8);
+        self.leaf
+            .successors()
+            .iter()
+            .chain(self.leaf.predecessors())
+            .chain(self.table.iter_from(from).map(|e| &e.node))
+            .chain(self.neighborhood.entries().iter().map(|e| &e.node))
+            .filter(move |t| rare_case_admissible(&key, &own, &t.id, b))
+    }
+
     /// Common API `local_lookup(key, num)`: the valid next hops for `key`, best first, written into `buf`; returns how many
     /// were written (at most `buf.len()`). The rest of `buf` is set to `None`. Zero means the
     /// local node is where `key` ends: route(k) delivers here.
@@ -313,104 +383,51 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
             Via::RareCase
         }
     }
+}
 
-    /// Common API `neighborSet(num)`: up to `n` leaf-set members, nearest to the local node in
-    /// the id space first (by [`closer`] to the local id, so a tie goes to the clockwise one).
-    /// Each member appears once. Does not allocate (each step scans the leaf set).
-    ///
-    /// ```
-    /// use pastry_kernel::{Config, NodeRef, NodeState};
-    ///
-    /// let ring: Vec<NodeRef<u8, u16>> = [100u16, 90, 120, 70, 200].iter().zip(0..)
-    ///     .map(|(&id, h)| NodeRef::new(id, h)).collect();
-    /// let mut me = NodeState::new(Config::PAPER, NodeRef::new(100u16, 9));
-    /// for n in &ring[1..] { me.learn(*n, 1)?; }
-    /// let near: Vec<u16> = me.neighbor_set(3).map(|n| n.id).collect();
-    /// assert_eq!(near, [90, 120, 70]);
-    /// # Ok::<(), pastry_kernel::StateError>(())
-    /// ```
-    #[must_use]
-    pub fn neighbor_set(&self, n: usize) -> NeighborSet<'_, H, W> {
-        NeighborSet {
-            state: self,
-            last: None,
-            remaining: n,
+/// Step 3's scan over the candidates: the best admissible node so far, with its rank for the key.
+struct RareScan<'a, H, W> {
+    key: W,
+    b: DigitWidth,
+    /// The local node's rank for the key.
+    own: KeyRank<W>,
+    /// The best so far, if any.
+    best: Option<&'a NodeRef<H, W>>,
+    /// The best's rank; the local node's (unused) while there is no best.
+    best_rank: KeyRank<W>,
+}
+
+impl<'a, H, W: RingWord> RareScan<'a, H, W> {
+    #[inline(always)]
+    fn new(key: W, own: W, b: DigitWidth) -> Self {
+        let own = key_rank(&key, &own, b);
+        RareScan {
+            key,
+            b,
+            own,
+            best: None,
+            best_rank: own,
         }
     }
 
-    /// Common API `range(node, rank)` for the local node A: the arc of keys for which A is an
-    /// r-root, meaning A is among the `rank + 1` nodes closest to the key (A is in
-    /// `replicaSet(key, rank + 1)` computed over the whole network). `rank` 0 gives the keys A
-    /// is the root of. Ranges of growing rank are nested.
+    /// Offers `t`: it becomes the best if it is admissible ([`rare_case_admissible_ranked`]) and
+    /// there is no best yet or it is preferred to the best ([`rare_case_prefers_ranked`]); on a
+    /// tie the best stays.
     ///
-    /// **How it is computed.** Let m = rank + 1, D the clockwise distance from A to its m-th
-    /// successor and E the counter-clockwise distance to its m-th predecessor. A key A + t
-    /// (clockwise) has fewer than m nodes closer than A exactly when 2t < D (a tie goes to the
-    /// clockwise node, the successor), and a key A − t exactly when 2t ≤ E (a tie goes to A). So
-    ///
-    /// `start = A − ⌊E/2⌋`, `end = A + ⌊(D − 1)/2⌋`.
-    ///
-    /// When the leaf set knows the whole ring, the m-th successor is read off the known nodes in
-    /// clockwise order (continuing through the predecessors), and when fewer than m other nodes
-    /// exist D and E count as 2^BITS: the range is the whole ring.
-    ///
-    /// The answer is exact when the leaf set is correct (holds the true L/2 nearest on each
-    /// side). `None` when it cannot be determined: m > L/2 and the leaf set does not know the
-    /// whole ring, or a side has fewer than m members because of unrepaired holes.
-    #[must_use]
-    pub fn range(&self, rank: usize) -> Option<KeyRange<W>> {
-        let m = rank.checked_add(1)?;
-        let own = self.own.id;
-        let whole = self.leaf.knows_whole_ring();
-        let succ = self.leaf.successors();
-        let pred = self.leaf.predecessors();
-        let clockwise = nth_on_side(succ, pred, m, whole)?;
-        let counter = nth_on_side(pred, succ, m, whole)?;
-        // The mask of the word, 2^BITS − 1, and half the ring, 2^(BITS − 1).
-        let mask = W::from_u128(u128::MAX);
-        let half_minus_one = W::from_u128(mask.to_u128() >> 1);
-        let one = W::from_u128(1);
-        let end_offset = match clockwise {
-            Some(n) => W::from_u128((cw(&own, &n.id).to_u128() - 1) >> 1),
-            None => half_minus_one,
-        };
-        let start_offset = match counter {
-            Some(n) => W::from_u128(cw(&n.id, &own).to_u128() >> 1),
-            None => half_minus_one.wrapping_add(&one),
-        };
-        Some(KeyRange {
-            start: own.wrapping_sub(&start_offset),
-            end: own.wrapping_add(&end_offset),
-        })
+    /// The preference is tested first: once a best is found, most later nodes do not beat it, so
+    /// that test mostly rejects (a branch the processor predicts well), and admissibility is
+    /// evaluated only for the nodes that pass.
+    #[inline(always)]
+    fn offer(&mut self, t: &'a NodeRef<H, W>) {
+        let rank = key_rank(&self.key, &t.id, self.b);
+        if self.best.is_some() && !rare_case_prefers_ranked(&self.key, &rank, &self.best_rank) {
+            return;
+        }
+        if rare_case_admissible_ranked(&self.key, &self.own, &rank) {
+            self.best = Some(t);
+            self.best_rank = rank;
+        }
     }
-}
-
-/// The m-th node (1-based) on one side in ring order: `Some(Some(n))`; `Some(None)` when the
-/// whole ring is known and has fewer than m other nodes; `None` when it cannot be known.
-///
-/// `near` is the side in question (nearest first), `far` the other side (nearest first there,
-/// so farthest first from this side once reversed).
-fn nth_on_side<'a, H, W: RingWord>(
-    near: &'a [NodeRef<H, W>],
-    far: &'a [NodeRef<H, W>],
-    m: usize,
-    whole: bool,
-) -> Option<Option<&'a NodeRef<H, W>>> {
-    if let Some(n) = m.checked_sub(1).and_then(|i| near.get(i)) {
-        return Some(Some(n));
-    }
-    if !whole {
-        return None;
-    }
-    // Every node is in near ∪ far; those of `far` not in `near` continue `near`'s order when
-    // `far` is read from its far end.
-    let rest = m.checked_sub(near.len()).and_then(|k| k.checked_sub(1))?;
-    Some(
-        far.iter()
-            .rev()
-            .filter(|n| !near.iter().any(|x| x.id == n.id))
-            .nth(rest),
-    )
 }
 
 /// Inserts `node` into the ranked prefix `buf[start..len]` (ranked by `before`), keeping at most
