@@ -37,10 +37,9 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use libfuzzer_sys::arbitrary::{Arbitrary, Unstructured};
-use pastry_kernel::codec::fuzzing::build_state;
 use pastry_kernel::fuzzing::{
-    seed_names, ArithInput, JoinMergeInput, JoinMergeOp, Op, RoundtripInput, RouteInput,
-    StateOpsInput, StateSequence, Step, SEED_TARGETS,
+    seed_names, ArithInput, JoinMergeInput, JoinMergeOp, RoundtripInput, RoundtripStep, RouteInput,
+    StateOp, StateOpsInput, StateSequence, SEED_TARGETS,
 };
 use pastry_kernel::{Config, DigitWidth, Guid, Row};
 
@@ -128,23 +127,23 @@ impl Seed for RouteInput {
     }
 }
 
-impl<W: Seed + Copy> Seed for Op<W> {
+impl<W: Seed + Copy> Seed for StateOp<W> {
     fn put(&self, out: &mut Vec<u8>) {
         const COUNT: u64 = 4;
         match *self {
-            Op::Learn(id, p) => {
+            StateOp::Learn(id, p) => {
                 variant(out, 0, COUNT);
                 (id, p).put(out);
             }
-            Op::Forget(id) => {
+            StateOp::Forget(id) => {
                 variant(out, 1, COUNT);
                 id.put(out);
             }
-            Op::ForgetKnown(i) => {
+            StateOp::ForgetKnown(i) => {
                 variant(out, 2, COUNT);
                 i.put(out);
             }
-            Op::Route(key) => {
+            StateOp::Route(key) => {
                 variant(out, 3, COUNT);
                 key.put(out);
             }
@@ -242,11 +241,11 @@ impl Seed for ArithInput {
     }
 }
 
-impl Seed for Step {
+impl Seed for RoundtripStep {
     fn put(&self, out: &mut Vec<u8>) {
         const COUNT: u64 = 3;
         match *self {
-            Step::Learn {
+            RoundtripStep::Learn {
                 id,
                 handle,
                 proximity,
@@ -254,7 +253,7 @@ impl Seed for Step {
                 variant(out, 0, COUNT);
                 (id, (handle, proximity)).put(out);
             }
-            Step::LearnNear {
+            RoundtripStep::LearnNear {
                 shared,
                 id,
                 handle,
@@ -263,7 +262,7 @@ impl Seed for Step {
                 variant(out, 1, COUNT);
                 (shared, (id, (handle, proximity))).put(out);
             }
-            Step::Forget { pick } => {
+            RoundtripStep::Forget { pick } => {
                 variant(out, 2, COUNT);
                 pick.put(out);
             }
@@ -445,12 +444,16 @@ fn main() {
 
         // state_ops: learn everything, route every key, forget a known node and the local id,
         // route again.
-        let mut ops: Vec<Op> = s.nodes.iter().map(|&(id, p)| Op::Learn(g(id), p)).collect();
-        ops.push(Op::Learn(g(s.own), 0));
-        ops.extend(s.keys.iter().map(|&k| Op::Route(g(k))));
-        ops.push(Op::ForgetKnown(1));
-        ops.push(Op::Forget(g(s.own)));
-        ops.extend(s.keys.iter().map(|&k| Op::Route(g(k))));
+        let mut ops: Vec<StateOp> = s
+            .nodes
+            .iter()
+            .map(|&(id, p)| StateOp::Learn(g(id), p))
+            .collect();
+        ops.push(StateOp::Learn(g(s.own), 0));
+        ops.extend(s.keys.iter().map(|&k| StateOp::Route(g(k))));
+        ops.push(StateOp::ForgetKnown(1));
+        ops.push(StateOp::Forget(g(s.own)));
+        ops.extend(s.keys.iter().map(|&k| StateOp::Route(g(k))));
         let state_ops = StateSequence::LearnForget(StateOpsInput {
             config: s.config,
             own: g(s.own),
@@ -531,18 +534,18 @@ fn main() {
         );
 
         // codec_roundtrip: the same state, with handles and 32-bit proximity figures.
-        let mut steps: Vec<Step> = s
+        let mut steps: Vec<RoundtripStep> = s
             .nodes
             .iter()
             .enumerate()
-            .map(|(i, &(id, p))| Step::Learn {
+            .map(|(i, &(id, p))| RoundtripStep::Learn {
                 id,
                 handle: 0x0a00_0000 + i as u32,
                 proximity: u32::from(p) * 1000,
             })
             .collect();
         if n > 2 {
-            steps.push(Step::Forget { pick: 1 });
+            steps.push(RoundtripStep::Forget { pick: 1 });
         }
         let roundtrip = RoundtripInput {
             config: s.config,
@@ -552,7 +555,7 @@ fn main() {
         write("codec_roundtrip", s.name, &roundtrip);
 
         // codec_decode: the codec's encodings of that state and of its parts.
-        let state = build_state::<u32, Guid>(&roundtrip, |h| h);
+        let state = roundtrip.state::<u32, Guid>(|h| h);
         let mut buf = vec![0u8; state.encoded_len()];
         let len = state.encode(&mut buf).expect("encode a state");
         write_bytes("codec_decode", &format!("{}.state", s.name), &buf[..len]);

@@ -147,8 +147,8 @@ pub fn node_state<W: RingWord>(
 pub mod inputs {
     use super::*;
     use crate::fuzzing::{
-        ArithInput, LeafOp, LeafSetInput, NeighborhoodInput, NeighborhoodOp, NetworkInput, Op,
-        RouteInput, StateOpsInput, TableInput, TableOp,
+        ArithInput, LeafOp, LeafSetInput, NeighborhoodInput, NeighborhoodOp, NetworkInput,
+        RouteInput, StateOp, StateOpsInput, TableInput, TableOp,
     };
 
     /// An [`ArithInput`] whose ids are clustered (shared prefixes, near ties) half the time.
@@ -273,10 +273,10 @@ pub mod inputs {
         (config(), word::<W>())
             .prop_flat_map(move |(config, own)| {
                 let op = prop_oneof![
-                    8 => (near(own), 0u8..16).prop_map(|(id, p)| Op::Learn(id, p)),
-                    1 => near(own).prop_map(Op::Forget),
-                    2 => any::<u8>().prop_map(Op::ForgetKnown),
-                    3 => near(own).prop_map(Op::Route),
+                    8 => (near(own), 0u8..16).prop_map(|(id, p)| StateOp::Learn(id, p)),
+                    1 => near(own).prop_map(StateOp::Forget),
+                    2 => any::<u8>().prop_map(StateOp::ForgetKnown),
+                    3 => near(own).prop_map(StateOp::Route),
                 ];
                 (
                     Just(config),

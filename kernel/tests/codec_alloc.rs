@@ -4,8 +4,8 @@
 //! nothing when the header is bad, and nothing for entries the input cannot hold.
 
 use allocation_counter::{measure, AllocationInfo};
-use pastry_kernel::codec::fuzzing::{build_state, RoundtripInput, Step};
 use pastry_kernel::codec::{decode_alloc_bound, max_decode_alloc, DecodeError};
+use pastry_kernel::fuzzing::{RoundtripInput, RoundtripStep};
 use pastry_kernel::{
     Config, Guid, LeafSet, NeighborhoodSet, NodeRef, NodeState, RingWord, RoutingTable, Row,
 };
@@ -24,13 +24,15 @@ fn input() -> impl Strategy<Value = RoundtripInput> {
     let config = (0usize..4, 1usize..=32, 0usize..=64)
         .prop_map(|(b, half, m)| Config::new([1, 2, 4, 8][b], 2 * half, m).unwrap());
     let step = prop_oneof![
-        (any::<u128>(), any::<u32>(), 0u32..16).prop_map(|(id, handle, proximity)| Step::Learn {
-            id,
-            handle,
-            proximity
+        (any::<u128>(), any::<u32>(), 0u32..16).prop_map(|(id, handle, proximity)| {
+            RoundtripStep::Learn {
+                id,
+                handle,
+                proximity,
+            }
         }),
         (any::<u8>(), any::<u128>(), any::<u32>(), 0u32..16).prop_map(
-            |(shared, id, handle, proximity)| Step::LearnNear {
+            |(shared, id, handle, proximity)| RoundtripStep::LearnNear {
                 shared,
                 id,
                 handle,
@@ -104,16 +106,16 @@ proptest! {
     /// `encode` and `encoded_len` never allocate, for the state and every part.
     #[test]
     fn encoding_never_allocates(input in input()) {
-        encode_all(&build_state::<u32, Guid>(&input, |h| h));
-        encode_all(&build_state::<u32, u16>(&input, |h| h));
+        encode_all(&input.state::<u32, Guid>(|h| h));
+        encode_all(&input.state::<u32, u16>(|h| h));
     }
 
     /// Decoding a valid message allocates at most `decode_alloc_bound` of its configuration.
     #[test]
     fn decoding_allocates_within_the_stated_bound(input in input()) {
-        let s = build_state::<u32, Guid>(&input, |h| h);
+        let s = input.state::<u32, Guid>(|h| h);
         decode_all::<Guid>(&encode_all(&s), s.config());
-        let s = build_state::<u32, u16>(&input, |h| h);
+        let s = input.state::<u32, u16>(|h| h);
         decode_all::<u16>(&encode_all(&s), s.config());
     }
 
@@ -123,7 +125,7 @@ proptest! {
         input in input(),
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
     ) {
-        let s = build_state::<u32, Guid>(&input, |h| h);
+        let s = input.state::<u32, Guid>(|h| h);
         let bound = max_decode_alloc::<u32, Guid>() as u64;
         for mut b in encode_all(&s) {
             let len = b.len();

@@ -6,10 +6,8 @@
 use std::fmt::Debug;
 use std::net::SocketAddr;
 
-use pastry_kernel::codec::fuzzing::{
-    build_state, check_decode, check_decode_as, RoundtripInput, Step,
-};
 use pastry_kernel::codec::{DecodeError, Kind, Part, WireHandle};
+use pastry_kernel::fuzzing::{check_decode, check_decode_as, RoundtripInput, RoundtripStep};
 use pastry_kernel::{
     Config, ConfigError, Guid, LeafSet, NeighborhoodSet, NodeRef, NodeState, RingWord,
     RoutingTable, Row,
@@ -51,23 +49,23 @@ fn guid_fixture() -> NodeState<u32> {
         config: Config::new(4, 2, 2).unwrap(),
         own: 0x4000 << 112,
         steps: vec![
-            Step::Learn {
+            RoundtripStep::Learn {
                 id: 0x5000 << 112,
                 handle: 1,
                 proximity: 9,
             },
-            Step::Learn {
+            RoundtripStep::Learn {
                 id: 0x2000 << 112,
                 handle: 2,
                 proximity: 3,
             },
-            Step::LearnNear {
+            RoundtripStep::LearnNear {
                 shared: 4,
                 id: 0x0100 << 112,
                 handle: 3,
                 proximity: 5,
             },
-            Step::LearnNear {
+            RoundtripStep::LearnNear {
                 shared: 8,
                 id: 0x0090 << 112,
                 handle: 4,
@@ -75,7 +73,7 @@ fn guid_fixture() -> NodeState<u32> {
             },
         ],
     };
-    build_state(&input, |h| h)
+    input.state(|h| h)
 }
 
 /// 16-bit ids, socket-address handles; b = 2, L = 6, |M| = 4; few nodes, so the leaf set
@@ -85,16 +83,14 @@ fn narrow_fixture() -> NodeState<SocketAddr, u16> {
         config: Config::new(2, 6, 4).unwrap(),
         own: 0x1234 << 112,
         steps: (0..5u128)
-            .map(|i| Step::Learn {
+            .map(|i| RoundtripStep::Learn {
                 id: (0x1234 + 0x3111 * (i + 1)) << 112,
                 handle: 0x0a00_0001 + i as u32,
                 proximity: 7 - i as u32,
             })
             .collect(),
     };
-    build_state(&input, |h| {
-        SocketAddr::from(([10, 0, (h >> 8) as u8, h as u8], 4000))
-    })
+    input.state(|h| SocketAddr::from(([10, 0, (h >> 8) as u8, h as u8], 4000)))
 }
 
 /// 8-bit ids, no handles; b = 8 (one row of 255 columns), L = 2, |M| = 2.
@@ -105,14 +101,14 @@ fn byte_fixture() -> NodeState<(), u8> {
         steps: [0x10u128, 0x7f, 0x81, 0xf0]
             .iter()
             .enumerate()
-            .map(|(i, id)| Step::Learn {
+            .map(|(i, id)| RoundtripStep::Learn {
                 id: id << 120,
                 handle: 0,
                 proximity: i as u32,
             })
             .collect(),
     };
-    build_state(&input, |_| ())
+    input.state(|_| ())
 }
 
 /// Every single-byte corruption of `bytes` (all 255 other values at every position), decoded
@@ -238,20 +234,22 @@ fn small_config_input() -> impl Strategy<Value = RoundtripInput> {
     let config = (0usize..4, 1usize..=4, 0usize..=6)
         .prop_map(|(b, half, m)| Config::new([1, 2, 4, 8][b], 2 * half, m).unwrap());
     let step = prop_oneof![
-        (any::<u128>(), any::<u32>(), 0u32..8).prop_map(|(id, handle, proximity)| Step::Learn {
-            id,
-            handle,
-            proximity
+        (any::<u128>(), any::<u32>(), 0u32..8).prop_map(|(id, handle, proximity)| {
+            RoundtripStep::Learn {
+                id,
+                handle,
+                proximity,
+            }
         }),
         (any::<u8>(), any::<u128>(), any::<u32>(), 0u32..8).prop_map(
-            |(shared, id, handle, proximity)| Step::LearnNear {
+            |(shared, id, handle, proximity)| RoundtripStep::LearnNear {
                 shared,
                 id,
                 handle,
                 proximity
             }
         ),
-        any::<u16>().prop_map(|pick| Step::Forget { pick }),
+        any::<u16>().prop_map(|pick| RoundtripStep::Forget { pick }),
     ];
     (config, any::<u128>(), prop::collection::vec(step, 0..24))
         .prop_map(|(config, own, steps)| RoundtripInput { config, own, steps })
@@ -269,8 +267,8 @@ proptest! {
         cut in any::<prop::sample::Index>(),
         tail in prop::collection::vec(any::<u8>(), 0..3),
     ) {
-        let a = build_state::<u32, Guid>(&input, |h| h);
-        let b = build_state::<SocketAddr, u16>(&input, |h| SocketAddr::from((h.to_be_bytes(), h as u16)));
+        let a = input.state::<u32, Guid>(|h| h);
+        let b = input.state::<SocketAddr, u16>(|h| SocketAddr::from((h.to_be_bytes(), h as u16)));
         for bytes in encodings(&a).into_iter().chain(encodings(&b)) {
             let mut c = bytes.clone();
             for (at, v) in &edits {

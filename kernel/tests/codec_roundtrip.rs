@@ -3,11 +3,11 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use pastry_kernel::codec::fuzzing::{
-    build_state, check_decode_as, check_roundtrip, check_state_roundtrip, RoundtripInput, Step,
-};
 use pastry_kernel::codec::{
     peek_header, DecodeError, EncodeError, HandleError, Kind, WireHandle, MAGIC, VERSION,
+};
+use pastry_kernel::fuzzing::{
+    check_decode_as, check_roundtrip, check_state_roundtrip, RoundtripInput, RoundtripStep,
 };
 use pastry_kernel::{strategies, Config, Guid, NodeRef, NodeState, RingWord, RoutingTable, Row};
 use proptest::prelude::*;
@@ -24,11 +24,11 @@ fn input() -> impl Strategy<Value = RoundtripInput> {
     .prop_map(|(b, half, m)| Config::new([1, 2, 4, 8][b], 2 * half, m).unwrap_or(Config::PAPER));
     let step = prop_oneof![
         3 => (any::<u128>(), any::<u32>(), 0u32..16)
-            .prop_map(|(id, handle, proximity)| Step::Learn { id, handle, proximity }),
+            .prop_map(|(id, handle, proximity)| RoundtripStep::Learn { id, handle, proximity }),
         3 => (any::<u8>(), any::<u128>(), any::<u32>(), 0u32..16).prop_map(
-            |(shared, id, handle, proximity)| Step::LearnNear { shared, id, handle, proximity }
+            |(shared, id, handle, proximity)| RoundtripStep::LearnNear { shared, id, handle, proximity }
         ),
-        1 => any::<u16>().prop_map(|pick| Step::Forget { pick }),
+        1 => any::<u16>().prop_map(|pick| RoundtripStep::Forget { pick }),
     ];
     (config, any::<u128>(), prop::collection::vec(step, 0..60))
         .prop_map(|(config, own, steps)| RoundtripInput { config, own, steps })
@@ -59,13 +59,13 @@ proptest! {
     /// handles, u64 ids with usize handles, Guid ids with IPv6 socket addresses.
     #[test]
     fn decode_inverts_encode_for_every_width_and_handle(input in input()) {
-        check_state_roundtrip(&build_state::<(), u8>(&input, |_| ()));
-        check_state_roundtrip(&build_state::<[u8; 6], u32>(&input, |h| {
+        check_state_roundtrip(&input.state::<(), u8>(|_| ()));
+        check_state_roundtrip(&input.state::<[u8; 6], u32>(|h| {
             let [a, b, c, d] = h.to_be_bytes();
             [a, b, c, d, a ^ 0x5a, d]
         }));
-        check_state_roundtrip(&build_state::<usize, u64>(&input, |h| h as usize));
-        check_state_roundtrip(&build_state::<SocketAddr, Guid>(&input, |h| {
+        check_state_roundtrip(&input.state::<usize, u64>(|h| h as usize));
+        check_state_roundtrip(&input.state::<SocketAddr, Guid>(|h| {
             SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(u128::from(h) << 64), h as u16, h, !h))
         }));
     }

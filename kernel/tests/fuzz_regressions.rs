@@ -105,7 +105,7 @@ fn replay_decode(seeds: Vec<(String, Vec<u8>)>) {
     for (name, bytes) in seeds {
         check_decode(&bytes);
         assert!(
-            pastry_kernel::codec::fuzzing::check_decode_as::<u32, Guid>(&bytes).is_ok(),
+            pastry_kernel::fuzzing::check_decode_as::<u32, Guid>(&bytes).is_ok(),
             "codec_decode/{name} is not a valid encoding"
         );
     }
@@ -139,7 +139,7 @@ fn fuzzer_output_beside_the_seeds_is_not_replayed() {
     let found = "2f9d7d1b5f3c0e8e6a4b1c2d3e4f5a6b7c8d9e0f";
     // A header of an unknown kind: `replay_decode` would reject it as a seed.
     let junk = b"PS\x01\x07 not an encoding";
-    assert!(pastry_kernel::codec::fuzzing::check_decode_as::<u32, Guid>(junk).is_err());
+    assert!(pastry_kernel::fuzzing::check_decode_as::<u32, Guid>(junk).is_err());
     fs::write(dir.join(found), junk).unwrap();
     let seeds = seeds_in(&dir, "codec_decode");
     assert!(seeds.iter().all(|(name, _)| name != found));

@@ -188,7 +188,7 @@ proptest! {
     /// property holds for all 256 keys.
     #[test]
     fn route_properties_for_every_key_on_u8_ring(input in inputs::route::<u8>(40)) {
-        let state = pastry_kernel::fuzzing::build_state(&input);
+        let state = input.state();
         for key in 0..=u8::MAX {
             pastry_kernel::fuzzing::check_route_at(&state, key);
         }

@@ -105,9 +105,9 @@
 //! `encoded_len` allocate nothing.
 //!
 //! # Fuzzing
-//! The `codec::fuzzing` module (feature `fuzzing`) holds the properties that the fuzz targets
-//! `codec_decode` and `codec_roundtrip` run (each target is a one-line call) and that the tests
-//! call too.
+//! The codec's properties (`check_decode`, `check_roundtrip` and the functions they use) are in
+//! the `fuzzing` module (feature `fuzzing`): the fuzz targets `codec_decode` and
+//! `codec_roundtrip` run them (each target is a one-line call) and the tests call them too.
 //!
 //! # Layout of the module
 //! * this file: the constants, [`Kind`], [`peek_header`], the allocation bounds and the entry
@@ -416,6 +416,3 @@ impl<H: WireHandle, W: RingWord> RoutingTable<H, W> {
         Ok(piece)
     }
 }
-
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;

@@ -10,11 +10,11 @@
 //! ```ignore
 //! // codec_decode.rs
 //! #![no_main]
-//! libfuzzer_sys::fuzz_target!(|data: &[u8]| pastry_kernel::codec::fuzzing::check_decode(data));
+//! libfuzzer_sys::fuzz_target!(|data: &[u8]| pastry_kernel::fuzzing::check_decode(data));
 //!
 //! // codec_roundtrip.rs (needs the `arbitrary` feature, which `fuzzing` enables)
 //! #![no_main]
-//! use pastry_kernel::codec::fuzzing::{check_roundtrip, RoundtripInput};
+//! use pastry_kernel::fuzzing::{check_roundtrip, RoundtripInput};
 //! libfuzzer_sys::fuzz_target!(|input: RoundtripInput| check_roundtrip(&input));
 //! ```
 //!
@@ -32,8 +32,8 @@ use alloc::vec::Vec;
 use core::fmt::Debug;
 use core::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use super::{DecodeError, EncodeError, Kind, WireHandle};
 use crate::arith::Row;
+use crate::codec::{DecodeError, EncodeError, Kind, WireHandle};
 use crate::config::Config;
 use crate::guid::Guid;
 use crate::leafset::LeafSet;
@@ -220,13 +220,13 @@ pub struct RoundtripInput {
     /// The local node's id (its top bits for narrow ids).
     pub own: u128,
     /// The steps that build the state.
-    pub steps: Vec<Step>,
+    pub steps: Vec<RoundtripStep>,
 }
 
 /// One step of [`RoundtripInput`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub enum Step {
+pub enum RoundtripStep {
     /// Learn the node `id` (top bits for narrow ids).
     Learn {
         /// The id.
@@ -256,14 +256,14 @@ pub enum Step {
 }
 
 /// The ids the steps name, shared bits applied.
-fn step_id(own: u128, step: &Step) -> Option<(u128, u32, u32)> {
+fn step_id(own: u128, step: &RoundtripStep) -> Option<(u128, u32, u32)> {
     match *step {
-        Step::Learn {
+        RoundtripStep::Learn {
             id,
             handle,
             proximity,
         } => Some((id, handle, proximity)),
-        Step::LearnNear {
+        RoundtripStep::LearnNear {
             shared,
             id,
             handle,
@@ -273,33 +273,35 @@ fn step_id(own: u128, step: &Step) -> Option<(u128, u32, u32)> {
             let mask = u128::MAX.checked_shl(128 - shared).unwrap_or(0);
             Some(((own & mask) | (id & !mask), handle, proximity))
         }
-        Step::Forget { .. } => None,
+        RoundtripStep::Forget { .. } => None,
     }
 }
 
-/// Builds the state `input` describes, ids of `W` taken from the top bits.
-pub fn build_state<H: Copy, W: RingWord>(
-    input: &RoundtripInput,
-    handle: impl Fn(u32) -> H,
-) -> NodeState<H, W> {
-    let top = |v: u128| W::from_u128(v.checked_shr(128 - W::BITS).unwrap_or(0));
-    let own = NodeRef::new(top(input.own), handle(0));
-    let mut state = NodeState::new(input.config, own);
-    let mut learned: Vec<W> = Vec::new();
-    for step in &input.steps {
-        if let Some((id, h, proximity)) = step_id(input.own, step) {
-            let id = top(id);
-            if state.learn(NodeRef::new(id, handle(h)), proximity).is_ok() {
-                learned.push(id);
-            }
-        } else if let Step::Forget { pick } = step {
-            if !learned.is_empty() {
-                let id = learned.swap_remove(usize::from(*pick) % learned.len());
-                let _ = state.forget(id);
+impl RoundtripInput {
+    /// The state this input describes, with handles `handle(h)` and ids of `W` taken from the top
+    /// bits.
+    #[must_use]
+    pub fn state<H: Copy, W: RingWord>(&self, handle: impl Fn(u32) -> H) -> NodeState<H, W> {
+        let input = self;
+        let top = |v: u128| W::from_u128(v.checked_shr(128 - W::BITS).unwrap_or(0));
+        let own = NodeRef::new(top(input.own), handle(0));
+        let mut state = NodeState::new(input.config, own);
+        let mut learned: Vec<W> = Vec::new();
+        for step in &input.steps {
+            if let Some((id, h, proximity)) = step_id(input.own, step) {
+                let id = top(id);
+                if state.learn(NodeRef::new(id, handle(h)), proximity).is_ok() {
+                    learned.push(id);
+                }
+            } else if let RoundtripStep::Forget { pick } = step {
+                if !learned.is_empty() {
+                    let id = learned.swap_remove(usize::from(*pick) % learned.len());
+                    let _ = state.forget(id);
+                }
             }
         }
+        state
     }
-    state
 }
 
 /// Builds the state of `input` with `u32` handles on [`Guid`] ids, and with IPv4 socket
@@ -308,7 +310,7 @@ pub fn build_state<H: Copy, W: RingWord>(
 /// # Panics
 /// When a law is broken.
 pub fn check_roundtrip(input: &RoundtripInput) {
-    check_state_roundtrip(&build_state::<u32, Guid>(input, |h| h));
+    check_state_roundtrip(&input.state::<u32, Guid>(|h| h));
     let addr = |h: u32| SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(h), (h >> 16) as u16));
-    check_state_roundtrip(&build_state::<SocketAddr, u16>(input, addr));
+    check_state_roundtrip(&input.state::<SocketAddr, u16>(addr));
 }
