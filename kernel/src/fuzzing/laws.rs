@@ -1,7 +1,7 @@
 //! The algebraic laws of the ring and prefix arithmetic (docs/design.md), one function per law,
 //! each generic over the word and panicking with the law's name when [`crate::arith`] breaks it.
 //!
-//! The property tests call them on [`Guid`] (proptest) and on every word width (quickcheck).
+//! The property tests call them on [`Guid`](crate::Guid) (proptest) and on every word width (quickcheck).
 
 use super::reference as r;
 use crate::arith;
@@ -234,7 +234,7 @@ pub fn closer_ties_go_clockwise<W: RingWord>(k: W, d: W) {
 }
 
 /// **Exactly one root**: a non-empty set has exactly one member that is closer to `k` than
-/// every other member, and it is the brute-force [`reference::root`].
+/// every other member, and it is the brute-force [`reference::root`](crate::fuzzing::reference::root).
 pub fn closer_has_one_root<W: RingWord>(k: W, ids: &[W]) {
     let mut set = ids.to_vec();
     set.sort();

@@ -20,7 +20,7 @@
 //! * [`Network`]: a whole network of states built from global knowledge, routed hop by hop and
 //!   checked against the brute-force root.
 //!
-//! Everything is generic over [`RingWord`], so the same property runs on [`Guid`] and on `u8` or
+//! Everything is generic over [`RingWord`](crate::RingWord), so the same property runs on [`Guid`](crate::Guid) and on `u8` or
 //! `u16` rings, where small id spaces make collisions, ties and whole-ring leaf sets common.
 //!
 //! | property | input | what it holds the kernel to |
@@ -41,7 +41,7 @@
 //!
 //! A fuzz target is the property applied to its input, e.g. for a 16-bit ring
 //! `fuzz_target!(|input: RouteInput<u16>| check_route(&input));`. Each input type is generic
-//! over the id word with [`Guid`] as the default.
+//! over the id word with [`Guid`](crate::Guid) as the default.
 //!
 //! ```
 //! use pastry_kernel::fuzzing::{check_route, RouteInput};

@@ -18,7 +18,7 @@ use crate::word::RingWord;
 /// (`closer`), "forward to A" is delivery, and the rare case takes the best admissible node
 /// (longest prefix, then closest) or delivers when there is none.
 ///
-/// It uses only [`reference`](mod@reference) arithmetic and plain scans of the state's contents.
+/// It uses only [`reference`](mod@crate::fuzzing::reference) arithmetic and plain scans of the state's contents.
 #[must_use]
 pub fn paper_route<H: Copy, W: RingWord>(state: &NodeState<H, W>, key: W) -> Route<H, W> {
     let a = *state.own();
