@@ -575,6 +575,11 @@ fn insert_side<H: Copy, W: RingWord>(
     key_of: impl Fn(W) -> W,
 ) -> Offer {
     let d = key_of(node.id);
+    // The usual offer, from a stranger beyond a full side: refused at one comparison (a
+    // member's distance is at most the last one's, so the node is not a member either).
+    if side.len() >= cap && side.last().is_some_and(|last| key_of(last.id) < d) {
+        return Offer::Absent;
+    }
     let i = side.partition_point(|m| key_of(m.id) < d);
     if let Some(m) = side.get_mut(i) {
         if m.id == node.id {

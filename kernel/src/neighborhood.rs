@@ -18,12 +18,35 @@ use crate::word::RingWord;
 /// 2. proximity is non-decreasing along the entries (nearest first);
 /// 3. no id appears twice and `own` does not appear;
 /// 4. a newcomer displaces the farthest entry only when it is strictly nearer (ties keep the
-///    incumbents).
+///    incumbents);
+/// 5. the membership summary (a 128-bit mask with the bit [`bucket`] of every member's id set,
+///    and no other) is exact, so a clear bit proves that an id is not a member without a scan
+///    of the entries (most offers come from strangers that the set refuses).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct NeighborhoodSet<H, W = Guid> {
     own: W,
     capacity: u16,
     entries: Vec<Entry<H, W>>,
+    summary: u128,
+}
+
+/// The bit of the membership summary for `id`: seven bits of a multiplicative hash of its low
+/// and high halves (ids are spread over the ring, narrow test rings included).
+#[inline]
+fn bucket<W: RingWord>(id: W) -> u32 {
+    let v = id.to_u128();
+    #[allow(clippy::cast_possible_truncation)] // halves of a u128, and the top 7 bits of a u64
+    let mixed = ((v as u64) ^ ((v >> 64) as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 57;
+    #[allow(clippy::cast_possible_truncation)]
+    let b = mixed as u32;
+    b
+}
+
+/// The summary of these entries.
+fn summary_of<H, W: RingWord>(entries: &[Entry<H, W>]) -> u128 {
+    entries
+        .iter()
+        .fold(0, |m, e| m | (1u128 << bucket(e.node.id)))
 }
 
 impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
@@ -37,6 +60,7 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
             own,
             capacity: capacity as u16,
             entries: Vec::with_capacity(capacity),
+            summary: 0,
         }
     }
 
@@ -45,10 +69,12 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
     /// proximity, no duplicate, no `own`); checked again by [`NeighborhoodSet::invariants`] in
     /// debug builds.
     pub(crate) fn from_entries(own: W, capacity: u16, entries: Vec<Entry<H, W>>) -> Self {
+        let summary = summary_of(&entries);
         let set = NeighborhoodSet {
             own,
             capacity,
             entries,
+            summary,
         };
         set.invariants();
         set
@@ -87,7 +113,16 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
     /// The member with this id.
     #[must_use]
     pub fn get(&self, id: W) -> Option<&Entry<H, W>> {
-        self.entries.iter().find(|e| e.node.id == id)
+        self.position(id).and_then(|i| self.entries.get(i))
+    }
+
+    /// The index of the member `id`; a clear summary bit answers without a scan.
+    #[inline]
+    fn position(&self, id: W) -> Option<usize> {
+        if self.summary & (1u128 << bucket(id)) == 0 {
+            return None;
+        }
+        self.entries.iter().position(|e| e.node.id == id)
     }
 
     /// Offers `node` at `proximity`. A known node is re-measured: its handle and figure are
@@ -106,7 +141,7 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
             return Err(StateError::OwnId);
         }
         let entry = Entry { node, proximity };
-        if let Some(i) = self.entries.iter().position(|e| e.node.id == node.id) {
+        if let Some(i) = self.position(node.id) {
             if let Some(known) = self.entries.get_mut(i) {
                 if known.proximity == proximity {
                     // Same figure: the position stays right; only the handle may change.
@@ -120,14 +155,24 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
             self.invariants();
             return Ok(false);
         }
+        // A full set refuses a newcomer no nearer than its farthest member at one comparison.
+        if self.entries.len() >= self.capacity()
+            && self.entries.last().is_none_or(|e| e.proximity <= proximity)
+        {
+            return Ok(false);
+        }
         let at = self.entries.partition_point(|e| e.proximity <= proximity);
         if at >= self.capacity() {
             return Ok(false);
         }
         if self.entries.len() == self.capacity() {
             self.entries.pop();
+            self.entries.insert(at, entry);
+            self.summary = summary_of(&self.entries);
+        } else {
+            self.entries.insert(at, entry);
+            self.summary |= 1u128 << bucket(node.id);
         }
-        self.entries.insert(at, entry);
         self.invariants();
         Ok(true)
     }
@@ -145,8 +190,9 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
 
     /// Removes the member `id`.
     pub fn remove(&mut self, id: W) -> Option<Entry<H, W>> {
-        let i = self.entries.iter().position(|e| e.node.id == id)?;
+        let i = self.position(id)?;
         let e = self.entries.remove(i);
+        self.summary = summary_of(&self.entries);
         self.invariants();
         Some(e)
     }
@@ -180,6 +226,53 @@ impl<H: Copy, W: RingWord> NeighborhoodSet<H, W> {
                     "duplicate id in neighborhood"
                 );
             }
+            assert_eq!(
+                self.summary,
+                summary_of(&self.entries),
+                "neighborhood membership summary not exact"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Invariant 5 is checked: a summary that misses a member is caught.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "neighborhood membership summary not exact")]
+    fn a_stale_summary_is_caught() {
+        let mut m = NeighborhoodSet::<u8, u16>::new(0, 4);
+        m.insert(NodeRef::new(0x10, 1), 5).unwrap();
+        m.summary = 0;
+        m.invariants();
+    }
+
+    /// On a narrow ring, after inserts that displace members and removals, `get` answers for
+    /// every id exactly as a scan of the entries does.
+    #[test]
+    fn membership_answers_match_a_scan() {
+        let mut m = NeighborhoodSet::<u8, u16>::new(7, 8);
+        let mut x = 1u32;
+        for step in 0..2_000u32 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            #[allow(clippy::cast_possible_truncation)]
+            let id = (x >> 16) as u16 % 512;
+            if id == 7 {
+                continue;
+            }
+            if step % 5 == 4 {
+                m.remove(id);
+            } else {
+                m.insert(NodeRef::new(id, 0), (x >> 8) % 100).unwrap();
+            }
+            m.invariants();
+        }
+        for id in 0..512u16 {
+            let scan = m.entries().iter().any(|e| e.node.id == id);
+            assert_eq!(m.get(id).is_some(), scan, "id {id}");
         }
     }
 }
