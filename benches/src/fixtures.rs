@@ -22,49 +22,8 @@ pub const SAMPLES: usize = 4;
 /// Network sizes of the `route/*` groups.
 pub const SIZES: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 
-/// SplitMix64 (Steele, Lea and Flood 2014): a tiny seeded generator.
-#[derive(Clone, Debug)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    /// A generator with this seed.
-    #[must_use]
-    pub fn new(seed: u64) -> SplitMix {
-        SplitMix(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// The next 128 random bits.
-    pub fn next_u128(&mut self) -> u128 {
-        (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64())
-    }
-
-    /// A uniform id.
-    pub fn guid(&mut self) -> Guid {
-        Guid::new(self.next_u128())
-    }
-
-    /// A value in `0..n` (`n > 0`; the slight modulo bias does not matter here).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// A value in `0..=span` for a 128-bit span.
-    pub fn up_to(&mut self, span: u128) -> u128 {
-        match span.checked_add(1) {
-            Some(m) => self.next_u128() % m,
-            None => self.next_u128(),
-        }
-    }
-}
+/// The project's seeded generator.
+pub use pastry_kernel::seeded::SplitMix;
 
 /// A network of `n` nodes with uniform random ids, sorted by id, without duplicates; handles are
 /// indices into the returned vector. The ids depend only on `n` and `seed`.

@@ -10,25 +10,12 @@
 use std::collections::HashMap;
 
 use pastry_kernel::arith::closer;
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::{Config, Guid, NodeRef, NodeState, Route, Via};
 
-/// SplitMix64: a tiny seeded generator, so the demo is reproducible without dependencies.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn guid(&mut self) -> Guid {
-        Guid::new((u128::from(self.next()) << 64) | u128::from(self.next()))
-    }
-    fn coord(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 * 1000.0
-    }
+/// A coordinate in [0, 1000).
+fn coord(rng: &mut SplitMix) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * 1000.0
 }
 
 fn arg(i: usize, default: u64) -> u64 {
@@ -41,11 +28,11 @@ fn arg(i: usize, default: u64) -> u64 {
 fn main() {
     let n = arg(1, 500) as usize;
     let keys = arg(2, 5) as usize;
-    let mut rng = SplitMix(arg(3, 1));
+    let mut rng = SplitMix::new(arg(3, 1));
     let config = Config::PAPER;
 
     let ids: Vec<Guid> = (0..n).map(|_| rng.guid()).collect();
-    let pos: Vec<(f64, f64)> = (0..n).map(|_| (rng.coord(), rng.coord())).collect();
+    let pos: Vec<(f64, f64)> = (0..n).map(|_| (coord(&mut rng), coord(&mut rng))).collect();
     let proximity = |a: usize, b: usize| {
         let (dx, dy) = (pos[a].0 - pos[b].0, pos[a].1 - pos[b].1);
         (dx * dx + dy * dy).sqrt().round() as u32
@@ -74,7 +61,7 @@ fn main() {
     let (mut total_hops, mut at_root) = (0usize, 0usize);
     for q in 0..keys.max(1000) {
         let key = rng.guid();
-        let mut at = (rng.next() % n as u64) as usize;
+        let mut at = (rng.next_u64() % n as u64) as usize;
         let mut path = vec![(ids[at], None)];
         loop {
             match states[at].route(key) {

@@ -16,6 +16,8 @@
 //! * [`Guid`], [`Config`], [`NodeRef`]: ids, run-time parameters b / L / |M|, node references.
 //! * [`LeafSet`], [`RoutingTable`], [`NeighborhoodSet`], [`NodeState`]: the routing state, each
 //!   with its invariants stated on the type and checked by `invariants()` in debug builds.
+//! * [`seeded::SplitMix`]: the one seeded generator of the project's tests, benches, proofs,
+//!   examples and test harnesses (the kernel itself draws nothing).
 //! * [`codec`]: a strict, versioned encoding of a state and of the leaf sets, table rows and
 //!   neighborhood sets that join and repair messages carry, into the caller's buffer.
 //!
@@ -103,6 +105,7 @@ mod neighborhood;
 mod node;
 mod repair;
 mod route;
+pub mod seeded;
 #[cfg(feature = "serde")]
 mod serde_impl;
 mod state;

@@ -7,25 +7,13 @@
 
 use std::hint::black_box;
 
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::{Config, Guid, NodeRef, NodeState, RepairHint};
-
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn guid(state: &mut u64) -> Guid {
-    Guid::new((u128::from(next(state)) << 64) | u128::from(next(state)))
-}
 
 #[test]
 fn lookup_calls_never_allocate() {
-    let mut seed = 11;
-    let mut ring: Vec<NodeRef<usize>> =
-        (0..400).map(|i| NodeRef::new(guid(&mut seed), i)).collect();
+    let mut rng = SplitMix::new(11);
+    let mut ring: Vec<NodeRef<usize>> = (0..400).map(|i| NodeRef::new(rng.guid(), i)).collect();
     ring.sort_by_key(|n| n.id);
     let full = NodeState::from_ring(
         Config::PAPER,
@@ -49,7 +37,7 @@ fn lookup_calls_never_allocate() {
         .map(|(_, _, e)| e.node.id)
         .unwrap();
     let gone_row = holed.forget(entry).unwrap();
-    let keys: Vec<Guid> = (0..5_000).map(|_| guid(&mut seed)).collect();
+    let keys: Vec<Guid> = (0..5_000).map(|_| rng.guid()).collect();
 
     let mut seen = 0usize;
     let info = allocation_counter::measure(|| {

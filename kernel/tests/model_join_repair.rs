@@ -18,29 +18,11 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use pastry_kernel::arith::closer;
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::{Config, Forgotten, Guid, NodeRef, NodeState, RingWord, Route, Side, Sides};
 use proptest::prelude::*;
 
 mod common;
-
-/// SplitMix64: a seeded generator for the network experiment.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn word<W: RingWord>(&mut self) -> W {
-        W::from_u128((u128::from(self.next()) << 64) | u128::from(self.next()))
-    }
-}
 
 /// Counts of the messages a host sent while repairing.
 #[derive(Clone, Copy, Debug, Default)]
@@ -583,7 +565,7 @@ fn leaf_set_is_whole_again_after_half_minus_one_adjacent_failures() {
         .flat_map(|l| [(l, false), (l, true)])
     {
         let config = Config::new(4, l, 8).expect("valid");
-        let mut rng = SplitMix(l as u64);
+        let mut rng = SplitMix::new(l as u64);
         let mut net: Net<u32> = Net::new(config, false);
         net.broadcast = broadcast;
         for i in 0..120 {
@@ -634,13 +616,13 @@ fn mean_hops(net: &mut Net<Guid>, rng: &mut SplitMix, lookups: usize, mode: Mode
 }
 
 fn failure_experiment(n: usize, lookups: usize, seed: u64, broadcast: bool) -> Figures {
-    let mut rng = SplitMix(seed);
+    let mut rng = SplitMix::new(seed);
     let mut net: Net<Guid> = Net::new(Config::PAPER, true);
     net.broadcast = broadcast;
     for _ in 0..n {
         let at = (
-            rng.next() as f64 / u64::MAX as f64 * 1000.0,
-            rng.next() as f64 / u64::MAX as f64 * 1000.0,
+            rng.next_u64() as f64 / u64::MAX as f64 * 1000.0,
+            rng.next_u64() as f64 / u64::MAX as f64 * 1000.0,
         );
         net.join(rng.word(), at).expect("fresh id");
     }

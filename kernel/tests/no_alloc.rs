@@ -5,25 +5,13 @@
 //! This file is its own test binary so that no other test shares the counting allocator.
 
 use pastry_kernel::fuzzing::Network;
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::{Config, Guid, NodeRef, NodeState, Route};
-
-/// SplitMix64, seeded: the keys are fixed.
-fn next(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn guid(state: &mut u64) -> Guid {
-    Guid::new((u128::from(next(state)) << 64) | u128::from(next(state)))
-}
 
 #[test]
 fn route_and_replica_set_never_allocate() {
-    let mut seed = 7;
-    let ids: Vec<Guid> = (0..300).map(|_| guid(&mut seed)).collect();
+    let mut rng = SplitMix::new(7);
+    let ids: Vec<Guid> = (0..300).map(|_| rng.guid()).collect();
     let net = Network::new(
         Config::PAPER,
         &ids,
@@ -38,7 +26,7 @@ fn route_and_replica_set_never_allocate() {
         sparse.learn(NodeRef::new(*id, i), i as u32).unwrap();
     }
     assert!(populated.leaf_set().is_full() && populated.table().len() > 15);
-    let keys: Vec<Guid> = (0..10_000).map(|_| guid(&mut seed)).collect();
+    let keys: Vec<Guid> = (0..10_000).map(|_| rng.guid()).collect();
 
     let mut delivered = 0;
     let mut forwarded = 0;

@@ -7,29 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::sync::{Change, Writer};
 use pastry_kernel::{Config, Guid, NodeRef, NodeState, ReplicaSet, Route};
 
 const READERS: usize = 4;
 const PUBLISHES: usize = 300;
 const KEYS: usize = 8;
-
-/// SplitMix64: a seeded generator for ids and keys.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn guid(&mut self) -> Guid {
-        Guid::new((u128::from(self.next()) << 64) | u128::from(self.next()))
-    }
-}
 
 type Answer = (Vec<Route<u32>>, ReplicaSet<u32>);
 
@@ -59,15 +43,15 @@ fn fixture(rng: &mut SplitMix) -> Fixture {
     let mut answers = vec![answer(&state, &keys)];
     for i in 0..PUBLISHES {
         let mut batch = Vec::new();
-        for _ in 0..1 + rng.next() % 3 {
-            let forget = !known.is_empty() && rng.next() % 3 == 0;
+        for _ in 0..1 + rng.next_u64() % 3 {
+            let forget = !known.is_empty() && rng.next_u64() % 3 == 0;
             if forget {
-                let at = (rng.next() % known.len() as u64) as usize;
+                let at = (rng.next_u64() % known.len() as u64) as usize;
                 batch.push(Change::Forget(known.swap_remove(at)));
             } else {
                 let id = rng.guid();
                 known.push(id);
-                let proximity = (rng.next() % 100) as u32;
+                let proximity = (rng.next_u64() % 100) as u32;
                 batch.push(Change::Learn {
                     node: NodeRef::new(id, i as u32),
                     proximity,
@@ -90,7 +74,7 @@ fn fixture(rng: &mut SplitMix) -> Fixture {
 /// before the read and the last begun after it; readers never go back; all updates arrive.
 #[test]
 fn stress_readers_see_only_published_states() {
-    let mut rng = SplitMix(0x5eed_2001);
+    let mut rng = SplitMix::new(0x5eed_2001);
     let (start, batches, answers, keys) = fixture(&mut rng);
     let answers = Arc::new(answers);
     let keys = Arc::new(keys);

@@ -246,38 +246,8 @@ pub fn quantile(v: &[f64], q: f64) -> f64 {
     v[rank - 1]
 }
 
-/// SplitMix64: the harness's seeded generator.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator seeded by `seed`.
-    #[must_use]
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The next value.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        #[allow(clippy::cast_possible_truncation)]
-        let v = (self.next_u64() % n as u64) as usize;
-        v
-    }
-
-    /// A random key.
-    pub fn guid(&mut self) -> Guid {
-        Guid::new((u128::from(self.next_u64()) << 64) | u128::from(self.next_u64()))
-    }
-}
+/// The harness's seeded generator (the project's one).
+pub use pastry_kernel::seeded::SplitMix as Rng;
 
 /// What one lookup gave, as the harness sees it.
 #[derive(Clone, Copy, Debug)]

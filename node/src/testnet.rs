@@ -173,7 +173,7 @@ pub struct Net<W: RingWord, N: Engine<W> = Node<u32, W, NoEstimate>> {
     schedule: Schedule,
     queue: BTreeMap<(Time, u64), Delivery>,
     seq: u64,
-    rng: u64,
+    rng: pastry_kernel::seeded::SplitMix,
     /// The present time.
     pub now: Time,
     /// Routed messages by (origin index, seq).
@@ -231,7 +231,7 @@ impl<W: RingWord, N: Engine<W>> Net<W, N> {
             schedule,
             queue: BTreeMap::new(),
             seq: 0,
-            rng: seed,
+            rng: pastry_kernel::seeded::SplitMix::new(seed),
             now: 0,
             fates: BTreeMap::new(),
             events: Vec::new(),
@@ -246,11 +246,7 @@ impl<W: RingWord, N: Engine<W>> Net<W, N> {
     }
 
     fn random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.rng.next_u64()
     }
 
     /// A uniform value in [0, 1).

@@ -16,25 +16,8 @@ use core::fmt;
 use pastry_kernel::arith::{closer, makes_progress};
 use pastry_kernel::{Config, NodeRef, NodeState, RingWord, Route, Via};
 
-/// SplitMix64: a small seeded generator for reproducible random networks and keys.
-#[derive(Clone, Debug)]
-pub struct SplitMix(pub u64);
-
-impl SplitMix {
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A value in `0..n` (`n > 0`; the slight modulo bias does not matter here).
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n.max(1)
-    }
-}
+/// The project's seeded generator, re-exported for the tests.
+pub use pastry_kernel::seeded::SplitMix;
 
 /// How the routing tables of a [`Network`] are filled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,7 +127,7 @@ impl<W: RingWord> Network<W> {
             .iter()
             .map(|own| {
                 let prox = |m: &NodeRef<usize, W>| {
-                    let mut g = SplitMix(seed ^ ((own.handle as u64) << 32) ^ m.handle as u64);
+                    let mut g = SplitMix::new(seed ^ ((own.handle as u64) << 32) ^ m.handle as u64);
                     // Truncation is fine: any figure will do.
                     #[allow(clippy::cast_possible_truncation)]
                     let p = g.next_u64() as u32;
@@ -325,10 +308,10 @@ fn thin<W: RingWord>(state: &mut NodeState<usize, W>, tables: Tables) {
             seed,
             forget_per_mille,
         } => (
-            SplitMix(seed ^ 0x7468_696e ^ (state.own().handle as u64) << 40),
+            SplitMix::new(seed ^ 0x7468_696e ^ (state.own().handle as u64) << 40),
             forget_per_mille,
         ),
-        Tables::Bare => (SplitMix(0), 1000),
+        Tables::Bare => (SplitMix::new(0), 1000),
     };
     let table_only: Vec<W> = state
         .table()
@@ -337,7 +320,7 @@ fn thin<W: RingWord>(state: &mut NodeState<usize, W>, tables: Tables) {
         .filter(|id| !state.leaf_set().contains(*id))
         .collect();
     for id in table_only {
-        if rng.below(1000) < per_mille {
+        if (rng.below(1000) as u64) < per_mille {
             // The id is not the local node's, so forget cannot fail.
             let _ = state.forget(id);
         }

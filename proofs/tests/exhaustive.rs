@@ -127,7 +127,7 @@ fn probe_keys(rng: &mut SplitMix, ids: &[u16]) -> Vec<u16> {
     let mut sorted = ids.to_vec();
     sorted.sort_unstable();
     for _ in 0..8 {
-        let i = rng.below(sorted.len() as u64) as usize;
+        let i = rng.below(sorted.len());
         let (id, next) = (sorted[i], sorted[(i + 1) % sorted.len()]);
         let gap = next.wrapping_sub(id);
         keys.extend([
@@ -144,20 +144,20 @@ fn probe_keys(rng: &mut SplitMix, ids: &[u16]) -> Vec<u16> {
 #[test]
 #[cfg_attr(debug_assertions, ignore = "heavy: run with --release")]
 fn routes_on_random_u16_networks_reach_the_root() {
-    let mut rng = SplitMix(0x7061_7374_7279);
+    let mut rng = SplitMix::new(0x7061_7374_7279);
     let mut total = Tally::default();
     let networks = 2_000;
     for index in 0..networks {
-        let n = 2 + rng.below(299) as usize;
-        let l = [2, 4, 8, 16][rng.below(4) as usize];
-        let m = [0, 8][rng.below(2) as usize];
+        let n = 2 + rng.below(299);
+        let l = [2, 4, 8, 16][rng.below(4)];
+        let m = [0, 8][rng.below(2)];
         let ids = random_u16_network(&mut rng, n);
         let keys = probe_keys(&mut rng, &ids);
         for tables in [
             Tables::Full { seed: index },
             Tables::Thinned {
                 seed: index,
-                forget_per_mille: 100 + rng.below(800),
+                forget_per_mille: 100 + rng.below(800) as u64,
             },
         ] {
             let net = Network::build(config(4, l, m), &ids, tables);
@@ -170,7 +170,7 @@ fn routes_on_random_u16_networks_reach_the_root() {
 #[test]
 #[cfg_attr(debug_assertions, ignore = "heavy: run with --release")]
 fn every_key_on_two_u16_networks_reaches_the_root() {
-    let mut rng = SplitMix(0x6b65_7973);
+    let mut rng = SplitMix::new(0x6b65_7973);
     let mut total = Tally::default();
     for (n, l) in [(300, 8), (17, 2)] {
         let ids = random_u16_network(&mut rng, n);

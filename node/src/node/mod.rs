@@ -17,6 +17,7 @@ use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
 use alloc::vec::Vec;
 
 use pastry_kernel::codec::WireHandle;
+use pastry_kernel::seeded::SplitMix;
 use pastry_kernel::{
     Guid, LeafSet, NeighborhoodSet, NodeRef, NodeState, Proximity, RingWord, RoutingTable, Row,
 };
@@ -108,8 +109,8 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     state: NodeState<H, W>,
     estimator: E,
     phase: Phase,
-    /// SplitMix64 state, seeded by the host.
-    rng: u64,
+    /// The node's random values, seeded by the host.
+    rng: SplitMix,
     /// The next message id (also used for sequence numbers, merge ids and tokens).
     next_id: u64,
     peers: Peers<W>,
@@ -328,7 +329,7 @@ where
             state: NodeState::new(cfg.routing, own),
             estimator,
             phase: Phase::Idle,
-            rng: seed,
+            rng: SplitMix::new(seed),
             next_id: 1,
             peers: Peers::default(),
             timers: Timers::default(),
@@ -626,13 +627,9 @@ where
         id
     }
 
-    /// A random value (SplitMix64).
+    /// A random value.
     fn random(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.rng.next_u64()
     }
 
     /// Queues a message with id `id` to `to`; a full queue drops it (counted).
