@@ -40,25 +40,8 @@ fn leaf_sets_repair_under_dht_traffic() {
         }
         let t = net.now + 5_000_000;
         net.run_until(t);
-        let mut killed = 0;
-        while killed < 10 {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let i = 1 + (x >> 33) as usize % 99;
-            if net.is_alive(i) {
-                net.crash(i);
-                killed += 1;
-            }
-        }
-        let start = net.now;
-        let mut repaired = None;
-        while net.now - start < 120_000_000 {
-            let t = net.now + 500_000;
-            net.run_until(t);
-            if net.wrong_leaf_sets() == 0 {
-                repaired = Some(net.now - start);
-                break;
-            }
-        }
+        net.crash_random(10, x);
+        let repaired = net.run_until_leaf_sets_true(500_000, 120_000_000);
         let repaired = repaired.expect("every leaf set true again within 120 s");
         println!(
             "seed {seed}: leaf sets true {:.1} s after the crashes",

@@ -294,6 +294,39 @@ impl<W: RingWord, N: Engine<W>> Net<W, N> {
         }
     }
 
+    /// Crashes `count` distinct live nodes other than node 0 (the bootstrap), chosen by a
+    /// 64-bit linear congruential sequence from `seed`; returns their indices. Stops early when
+    /// fewer than `count` such nodes are alive.
+    pub fn crash_random(&mut self, count: usize, seed: u64) -> Vec<usize> {
+        let mut x = seed;
+        let mut victims = Vec::new();
+        let n = self.nodes.len();
+        while victims.len() < count && (1..n).any(|i| self.is_alive(i)) {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            #[allow(clippy::cast_possible_truncation)] // 31 bits
+            let i = 1 + (x >> 33) as usize % (n - 1);
+            if self.is_alive(i) {
+                self.crash(i);
+                victims.push(i);
+            }
+        }
+        victims
+    }
+
+    /// Runs in steps of `step` until every live node's leaf set is the true one; returns how
+    /// long that took, or `None` if it did not happen within `limit`.
+    pub fn run_until_leaf_sets_true(&mut self, step: Time, limit: Time) -> Option<Time> {
+        let start = self.now;
+        while self.now - start < limit {
+            let t = self.now + step;
+            self.run_until(t);
+            if self.wrong_leaf_sets() == 0 {
+                return Some(self.now - start);
+            }
+        }
+        None
+    }
+
     /// Node `i` leaves gracefully.
     pub fn leave(&mut self, i: usize) {
         if let Some(n) = self.nodes.get_mut(i) {

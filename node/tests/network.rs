@@ -147,26 +147,8 @@ fn a_tenth_crashing_is_repaired_within_the_detection_bound() {
             net.run_until_quiet(120_000_000);
         }
         assert_eq!(net.wrong_leaf_sets(), 0);
-        let mut x = seed;
-        let mut killed = 0;
-        while killed < 10 {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            let i = 1 + (x >> 33) as usize % 99;
-            if net.is_alive(i) {
-                net.crash(i);
-                killed += 1;
-            }
-        }
-        let start = net.now;
-        let mut repaired = None;
-        while net.now - start < 120_000_000 {
-            let t = net.now + 1_000_000;
-            net.run_until(t);
-            if net.wrong_leaf_sets() == 0 {
-                repaired = Some(net.now - start);
-                break;
-            }
-        }
+        net.crash_random(10, seed);
+        let repaired = net.run_until_leaf_sets_true(1_000_000, 120_000_000);
         let repaired = repaired.expect("leaf sets true again within 120 s");
         println!(
             "seed {seed}: every leaf set true {} s after the crashes",
