@@ -28,12 +28,12 @@ proptest! {
 
     #[test]
     fn ring_distance_at_most_half_the_ring((a, k, _) in triple()) {
-        laws::ring_distance_bounded(a, k);
+        laws::ring_distance_at_most_half(a, k);
     }
 
     #[test]
     fn ring_distance_triangle_inequality((a, k, x) in triple()) {
-        laws::ring_distance_triangle(a, k, x);
+        laws::ring_distance_triangle_inequality(a, k, x);
     }
 
     #[test]
@@ -49,8 +49,8 @@ proptest! {
     }
 
     #[test]
-    fn shl_identity(a in guid(), b in digit_width()) {
-        laws::shl_identity(a, b);
+    fn shl_of_self_is_digit_count(a in guid(), b in digit_width()) {
+        laws::shl_of_self_is_digit_count(a, b);
     }
 
     #[test]
@@ -65,24 +65,24 @@ proptest! {
 
     #[test]
     fn shl_agrees_with_digit_by_digit((a, k, _) in triple(), b in digit_width()) {
-        laws::shl_agrees_with_digits(a, k, b);
+        laws::shl_matches_digit_by_digit(a, k, b);
     }
 
     #[test]
     fn closer_is_irreflexive(k in guid(), x in guid()) {
-        laws::closer_irreflexive(k, x);
+        laws::closer_is_irreflexive(k, x);
     }
 
     #[test]
     fn closer_is_asymmetric((k, x, y) in triple()) {
-        laws::closer_asymmetric(k, x, y);
+        laws::closer_is_asymmetric(k, x, y);
     }
 
     #[test]
     fn closer_is_transitive((k, x, y) in triple(), z in guid()) {
-        laws::closer_transitive(k, x, y, z);
-        laws::closer_transitive(k, y, z, x);
-        laws::closer_transitive(k, z, x, y);
+        laws::closer_is_transitive(k, x, y, z);
+        laws::closer_is_transitive(k, y, z, x);
+        laws::closer_is_transitive(k, z, x, y);
     }
 
     #[test]
@@ -97,12 +97,12 @@ proptest! {
 
     #[test]
     fn closer_gives_exactly_one_root((k, ids) in strategies::clustered::<Guid>(1..12)) {
-        laws::closer_has_one_root(k, &ids);
+        laws::root_of_a_set_is_unique(k, &ids);
     }
 
     #[test]
     fn progress_is_a_strict_order((k, a, t) in triple(), b in digit_width()) {
-        laws::progress_is_strict(k, a, t, b);
+        laws::progress_is_a_strict_order(k, a, t, b);
     }
 
     #[test]

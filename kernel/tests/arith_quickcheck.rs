@@ -41,8 +41,8 @@ fn quickcheck_ring_laws_on_every_width() {
         every_width!(|a, k, x| {
             laws::ring_distance_identity(a, k);
             laws::ring_distance_symmetry(a, k);
-            laws::ring_distance_bounded(a, k);
-            laws::ring_distance_triangle(a, k, x);
+            laws::ring_distance_at_most_half(a, k);
+            laws::ring_distance_triangle_inequality(a, k, x);
             laws::ring_wraparound(a, x);
             laws::ring_translation(a, k, x);
             laws::in_arc_matches_definition(a, x, k);
@@ -56,11 +56,11 @@ fn quickcheck_shl_laws_on_every_width_and_b() {
     fn property(a: u128, k: u128, x: u128) {
         every_width!(|a, k, x| {
             for b in DigitWidth::ALL {
-                laws::shl_identity(a, b);
+                laws::shl_of_self_is_digit_count(a, b);
                 laws::shl_symmetry(a, k, b);
                 laws::shl_ultrametric(a, k, x, b);
-                laws::shl_agrees_with_digits(a, k, b);
-                laws::progress_is_strict(k, a, x, b);
+                laws::shl_matches_digit_by_digit(a, k, b);
+                laws::progress_is_a_strict_order(k, a, x, b);
             }
         });
     }
@@ -71,12 +71,12 @@ fn quickcheck_shl_laws_on_every_width_and_b() {
 fn quickcheck_closer_laws_on_every_width() {
     fn property(k: u128, x: u128, y: u128, z: u128) {
         every_width!(|k, x, y, z| {
-            laws::closer_irreflexive(k, x);
-            laws::closer_asymmetric(k, x, y);
-            laws::closer_transitive(k, x, y, z);
+            laws::closer_is_irreflexive(k, x);
+            laws::closer_is_asymmetric(k, x, y);
+            laws::closer_is_transitive(k, x, y, z);
             laws::closer_is_total(k, x, y);
             laws::closer_ties_go_clockwise(k, x);
-            laws::closer_has_one_root(k, &[x, y, z, k.wrapping_add(&x), k.wrapping_sub(&x)]);
+            laws::root_of_a_set_is_unique(k, &[x, y, z, k.wrapping_add(&x), k.wrapping_sub(&x)]);
         });
     }
     run(3, property as fn(u128, u128, u128, u128));
@@ -100,7 +100,7 @@ fn quickcheck_laws_on_near_values() {
         every_width!(|a, x| {
             for b in DigitWidth::ALL {
                 laws::shl_ultrametric(a, x, a.wrapping_add(&x), b);
-                laws::shl_agrees_with_digits(a, x, b);
+                laws::shl_matches_digit_by_digit(a, x, b);
             }
             laws::closer_is_total(a, x, a.wrapping_sub(&x));
             laws::closer_ties_go_clockwise(a, x.wrapping_sub(&a));

@@ -57,20 +57,20 @@ pub fn check_arith_on<W: RingWord>(input: &ArithInput) {
     // The laws.
     laws::ring_distance_identity(a, k);
     laws::ring_distance_symmetry(a, k);
-    laws::ring_distance_bounded(a, k);
-    laws::ring_distance_triangle(a, k, x);
+    laws::ring_distance_at_most_half(a, k);
+    laws::ring_distance_triangle_inequality(a, k, x);
     laws::ring_wraparound(a, k);
     laws::ring_translation(a, k, x);
-    laws::shl_identity(a, b);
+    laws::shl_of_self_is_digit_count(a, b);
     laws::shl_symmetry(a, k, b);
     laws::shl_ultrametric(a, k, x, b);
-    laws::shl_agrees_with_digits(a, k, b);
-    laws::closer_irreflexive(k, x);
-    laws::closer_asymmetric(k, x, y);
-    laws::closer_transitive(k, x, y, a);
+    laws::shl_matches_digit_by_digit(a, k, b);
+    laws::closer_is_irreflexive(k, x);
+    laws::closer_is_asymmetric(k, x, y);
+    laws::closer_is_transitive(k, x, y, a);
     laws::closer_is_total(k, x, y);
     laws::closer_ties_go_clockwise(k, x);
-    laws::closer_has_one_root(k, &[a, x, y, k.wrapping_add(&x), k.wrapping_sub(&x)]);
-    laws::progress_is_strict(k, a, x, b);
+    laws::root_of_a_set_is_unique(k, &[a, x, y, k.wrapping_add(&x), k.wrapping_sub(&x)]);
+    laws::progress_is_a_strict_order(k, a, x, b);
     laws::in_arc_matches_definition(a, x, k);
 }

@@ -2,6 +2,9 @@
 //! each generic over the word and panicking with the law's name when [`crate::arith`] breaks it.
 //!
 //! The property tests call them on [`Guid`](crate::Guid) (proptest) and on every word width (quickcheck).
+//! A law that the Z3 proofs (`proofs/src/theorems.rs`) also prove for every input has the
+//! theorem's name here and in the tests (`closer_is_transitive`, `root_of_a_set_is_unique`,
+//! `shl_of_self_is_digit_count`, ...), so one name finds the claim in all three places.
 
 use super::reference as r;
 use crate::arith;
@@ -43,7 +46,7 @@ pub fn ring_distance_symmetry<W: RingWord>(a: W, k: W) {
 }
 
 /// **Bound**: dist(a, k) ≤ 2^(BITS − 1), and dist is the smaller of the two directions.
-pub fn ring_distance_bounded<W: RingWord>(a: W, k: W) {
+pub fn ring_distance_at_most_half<W: RingWord>(a: W, k: W) {
     let half = 1u128 << (W::BITS - 1);
     let d = dist(a, k);
     assert!(d <= half, "bound: dist({a:?}, {k:?}) = {d:#x} > 2^(BITS-1)");
@@ -55,7 +58,7 @@ pub fn ring_distance_bounded<W: RingWord>(a: W, k: W) {
 }
 
 /// **Triangle inequality**: dist(a, x) ≤ dist(a, k) + dist(k, x).
-pub fn ring_distance_triangle<W: RingWord>(a: W, k: W, x: W) {
+pub fn ring_distance_triangle_inequality<W: RingWord>(a: W, k: W, x: W) {
     let direct = dist(a, x);
     // Each term is at most 2^127, so the sum only overflows past every distance.
     if let Some(via) = dist(a, k).checked_add(dist(k, x)) {
@@ -106,7 +109,7 @@ pub fn ring_translation<W: RingWord>(a: W, k: W, t: W) {
 }
 
 /// **Identity**: shl(a, a) = BITS / b, the number of digits.
-pub fn shl_identity<W: RingWord>(a: W, b: DigitWidth) {
+pub fn shl_of_self_is_digit_count<W: RingWord>(a: W, b: DigitWidth) {
     assert_eq!(
         shl(a, a, b),
         b.digits::<W>(),
@@ -131,7 +134,7 @@ pub fn shl_ultrametric<W: RingWord>(a: W, k: W, x: W, b: DigitWidth) {
 /// **Digit-by-digit definition**: shl(a, k) is the number of equal leading digits (read bit
 /// by bit), `digit` agrees with the reference on every row, and the first differing digit
 /// differs.
-pub fn shl_agrees_with_digits<W: RingWord>(a: W, k: W, b: DigitWidth) {
+pub fn shl_matches_digit_by_digit<W: RingWord>(a: W, k: W, b: DigitWidth) {
     let n = shl(a, k, b);
     assert_eq!(
         n,
@@ -167,12 +170,12 @@ pub fn shl_agrees_with_digits<W: RingWord>(a: W, k: W, b: DigitWidth) {
 }
 
 /// **Irreflexive**: closer(k, x, x) is false.
-pub fn closer_irreflexive<W: RingWord>(k: W, x: W) {
+pub fn closer_is_irreflexive<W: RingWord>(k: W, x: W) {
     assert!(!closer(k, x, x), "irreflexive: closer({k:?}, {x:?}, {x:?})");
 }
 
 /// **Asymmetric**: closer(k, x, y) and closer(k, y, x) are never both true.
-pub fn closer_asymmetric<W: RingWord>(k: W, x: W, y: W) {
+pub fn closer_is_asymmetric<W: RingWord>(k: W, x: W, y: W) {
     assert!(
         !(closer(k, x, y) && closer(k, y, x)),
         "asymmetric: {x:?} and {y:?} are each closer to {k:?}"
@@ -180,7 +183,7 @@ pub fn closer_asymmetric<W: RingWord>(k: W, x: W, y: W) {
 }
 
 /// **Transitive**: closer(k, x, y) and closer(k, y, z) imply closer(k, x, z).
-pub fn closer_transitive<W: RingWord>(k: W, x: W, y: W, z: W) {
+pub fn closer_is_transitive<W: RingWord>(k: W, x: W, y: W, z: W) {
     if closer(k, x, y) && closer(k, y, z) {
         assert!(
             closer(k, x, z),
@@ -235,7 +238,7 @@ pub fn closer_ties_go_clockwise<W: RingWord>(k: W, d: W) {
 
 /// **Exactly one root**: a non-empty set has exactly one member that is closer to `k` than
 /// every other member, and it is the brute-force [`reference::root`](crate::fuzzing::reference::root).
-pub fn closer_has_one_root<W: RingWord>(k: W, ids: &[W]) {
+pub fn root_of_a_set_is_unique<W: RingWord>(k: W, ids: &[W]) {
     let mut set = ids.to_vec();
     set.sort();
     set.dedup();
@@ -262,7 +265,7 @@ pub fn closer_has_one_root<W: RingWord>(k: W, ids: &[W]) {
 
 /// **Progress** is a strict order too: makes_progress(k, a, a) is false and
 /// makes_progress(k, a, t) agrees with "longer prefix, or as long and closer".
-pub fn progress_is_strict<W: RingWord>(k: W, a: W, t: W, b: DigitWidth) {
+pub fn progress_is_a_strict_order<W: RingWord>(k: W, a: W, t: W, b: DigitWidth) {
     let want = r::shl(t, k, b) > r::shl(a, k, b)
         || (r::shl(t, k, b) == r::shl(a, k, b) && r::closer(k, t, a));
     assert_eq!(
