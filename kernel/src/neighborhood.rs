@@ -19,7 +19,7 @@ use crate::word::RingWord;
 /// 3. no id appears twice and `own` does not appear;
 /// 4. a newcomer displaces the farthest entry only when it is strictly nearer (ties keep the
 ///    incumbents);
-/// 5. the membership summary (a 128-bit mask with the bit [`bucket`] of every member's id set,
+/// 5. the membership summary (a 128-bit mask with one bit, a hash of the id, set per member,
 ///    and no other) is exact, so a clear bit proves that an id is not a member without a scan
 ///    of the entries (most offers come from strangers that the set refuses).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
