@@ -303,3 +303,33 @@ pub mod inputs {
             .boxed()
     }
 }
+
+/// The proptest settings of every property test in the project: a fixed seed (runs are
+/// reproducible and failures replayable), `cases` cases, and failing cases persisted in
+/// `regressions`, a path relative to the crate root where `cargo test` runs the tests (under
+/// the crate's `proptest-regressions/`, committed).
+///
+/// For a deeper search, `PROPTEST_CASES` replaces the number of cases and `PROPTEST_RNG_SEED`
+/// the seed (e.g. `PROPTEST_CASES=20000 PROPTEST_RNG_SEED=7 cargo test --release`).
+///
+/// ```
+/// use pastry_kernel::strategies::seeded_config;
+///
+/// let config = seeded_config(64, "proptest-regressions/example.txt");
+/// assert!(config.cases >= 1);
+/// ```
+#[must_use]
+pub fn seeded_config(cases: u32, regressions: &'static str) -> proptest::test_runner::Config {
+    use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    Config {
+        cases: env("PROPTEST_CASES")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(cases),
+        rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(0x5eed_2001)),
+        failure_persistence: Some(alloc::boxed::Box::new(FileFailurePersistence::Direct(
+            regressions,
+        ))),
+        ..Config::default()
+    }
+}

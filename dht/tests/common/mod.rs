@@ -7,19 +7,8 @@ use pastry_dht::testnet::{dht_net, replica_records, results, DhtNet};
 use pastry_dht::{DhtConfig, DhtEvent, PlantedBug, Record, Version};
 use pastry_node::testnet::Schedule;
 use pastry_node::Time;
-use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
 
-/// proptest settings: a fixed seed, `cases` cases (`PROPTEST_CASES` and `PROPTEST_RNG_SEED`
-/// override them), failures persisted under `proptest-regressions/`.
-pub fn seeded(cases: u32, regressions: &'static str) -> Config {
-    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    Config {
-        cases: env("PROPTEST_CASES").map_or(cases, |n| n as u32),
-        rng_seed: RngSeed::Fixed(env("PROPTEST_RNG_SEED").unwrap_or(0x05ee_dd47)),
-        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(regressions))),
-        ..Config::default()
-    }
-}
+pub use pastry_kernel::strategies::seeded_config as seeded;
 
 /// Well-spread 16-bit ids from a seed.
 pub fn ids(n: usize, seed: u64) -> Vec<u16> {
