@@ -785,9 +785,10 @@ where
             return;
         }
         // The leaf-set members a merge would add. For a leaf set, by the kernel's repair rule
-        // on a copy (it may extend a side with a hole, which a plain insert may not).
+        // on a copy (it may extend a side with a hole, which a plain insert may not). Without
+        // a hole the rule adds no node that `admits` refuses, and the copy is not needed.
         let leaf_newcomers: Vec<W> = match &source {
-            Source::Leaf(from, leaf) => {
+            Source::Leaf(from, leaf) if self.state.leaf_set().holes().any() => {
                 let mut scratch = self.state.clone();
                 let _ = scratch.repair_leaf_set(from, leaf, |_| Some(0u32));
                 scratch
