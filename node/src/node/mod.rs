@@ -30,6 +30,10 @@ use crate::message::{Body, JoinReply, Message, Routed};
 use self::peers::{Peers, UNMEASURED};
 use self::timers::{Timer, Timers};
 
+/// An empty transmit or event queue with room for more than this many items gives its memory
+/// back.
+const QUEUE_KEEP: usize = 16;
+
 /// The host's estimate of the proximity of a node it has a handle for, when it has one before
 /// any message was exchanged (a simulator's network model, coordinates from a network
 /// coordinate system). The figure is in the node's own unit, the round-trip time in
@@ -457,13 +461,26 @@ where
     }
 
     /// The next message to send, if any.
+    ///
+    /// Once the queue is empty, the memory a burst made it take (a joining node's
+    /// announcements, a second stage's requests) is given back: a host of many idle nodes
+    /// would otherwise keep each one's largest burst allocated.
     pub fn poll_transmit(&mut self) -> Option<Transmit<H, W>> {
-        self.transmits.pop_front()
+        let t = self.transmits.pop_front();
+        if t.is_none() && self.transmits.capacity() > QUEUE_KEEP {
+            self.transmits = VecDeque::new();
+        }
+        t
     }
 
-    /// The next event for the application, if any.
+    /// The next event for the application, if any (an empty queue gives its memory back as
+    /// in [`Node::poll_transmit`]).
     pub fn poll_event(&mut self) -> Option<Event<H, W>> {
-        self.events.pop_front()
+        let e = self.events.pop_front();
+        if e.is_none() && self.events.capacity() > QUEUE_KEEP {
+            self.events = VecDeque::new();
+        }
+        e
     }
 
     /// The earliest armed timer: call [`Node::handle_timeout`] then.
