@@ -56,6 +56,12 @@ pub struct NodeConfig {
     /// [`Event::Forward`](crate::Event::Forward) (Common API `forward`), held until the
     /// application answers with [`Node::forward`](crate::Node::forward) (default off).
     pub forward_upcall: bool,
+    /// Route with the leaf set alone (default off): every next hop is a leaf-set member,
+    /// chosen by the kernel's rules with every other node avoided — the "circular routing" of
+    /// a ring without routing tables: correct, but about N / L hops instead of log N. For
+    /// experiments that show what the routing table gains; the table is still built and
+    /// kept, and joins route as usual.
+    pub leaf_set_routing: bool,
     /// Cap of the queue of messages waiting for [`Node::poll_transmit`](crate::Node::poll_transmit)
     /// (default 4096).
     pub max_transmits: usize,
@@ -113,6 +119,7 @@ impl NodeConfig {
             join_grant: Duration::from_secs(30),
             max_payload: 64 * 1024,
             forward_upcall: false,
+            leaf_set_routing: false,
             max_transmits: 4096,
             max_events: 4096,
             max_requests: 1024,

@@ -162,3 +162,36 @@ fn a_tenth_crashing_is_repaired_within_the_detection_bound() {
         check_lookups(&mut net, 500, seed);
     }
 }
+
+/// With leaf-set routing alone every lookup still ends at the true root, in more hops: each
+/// hop moves at most L/2 nodes along the ring instead of fixing a digit.
+#[test]
+fn leaf_set_routing_alone_reaches_the_root_in_more_hops() {
+    let mean_hops = |leaf_only: bool| {
+        let mut net = Net::new(Schedule::reliable(), 9);
+        net.config.leaf_set_routing = leaf_only;
+        for (i, id) in ids(60, 9).into_iter().enumerate() {
+            net.add(id);
+            net.join(i, (i > 0).then_some(0));
+            net.run_until_quiet(120_000_000);
+        }
+        assert!(net.all_active());
+        check_lookups(&mut net, 200, 9);
+        let hops: Vec<f64> = net
+            .events
+            .iter()
+            .flatten()
+            .filter_map(|(_, e)| match e {
+                pastry_node::Event::Deliver { hops, .. } => Some(f64::from(*hops)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hops.len(), 200);
+        hops.iter().sum::<f64>() / hops.len() as f64
+    };
+    let (table, leaf) = (mean_hops(false), mean_hops(true));
+    assert!(
+        leaf > table + 1.0,
+        "leaf-set routing {leaf} hops, with tables {table}"
+    );
+}

@@ -2,7 +2,9 @@
 //! duplicate suppression, and the `forward` up-call.
 //!
 //! * Each hop asks the kernel for the next hop ([`NodeState::route_avoiding`]), skipping
-//!   nodes it suspects and next hops that already timed out for this message.
+//!   nodes it suspects and next hops that already timed out for this message (and, with
+//!   [`NodeConfig::leaf_set_routing`](crate::NodeConfig::leaf_set_routing), every node outside
+//!   the leaf set).
 //! * A node that is not active yet never delivers: a message that would end at it is held
 //!   (at most [`NodeConfig::max_in_flight`](crate::NodeConfig)) and routed again when the
 //!   node becomes active. The leaf-set members of a joining node add it when it probes them,
@@ -225,10 +227,12 @@ where
     /// The next hop for `key` avoiding `avoid` (and suspects, and for a join the joining node
     /// itself); `None` when the message ends here.
     fn next_hop(&self, key: W, avoid: &[W], joiner: Option<W>) -> Option<NodeRef<H, W>> {
+        let leaf_only = self.cfg.leaf_set_routing && joiner.is_none();
         let skip = |n: &NodeRef<H, W>| {
             avoid.contains(&n.id)
                 || Some(n.id) == joiner
                 || self.probing.get(&n.id).is_some_and(|p| p.liveness)
+                || (leaf_only && !self.state.leaf_set().contains(n.id))
         };
         match self.state.route_avoiding(key, skip) {
             Route::Deliver => None,
