@@ -195,3 +195,43 @@ fn leaf_set_routing_alone_reaches_the_root_in_more_hops() {
         "leaf-set routing {leaf} hops, with tables {table}"
     );
 }
+
+/// With message loss (and no failure) no message is delivered away from the true root: a node
+/// whose next hop, the root, does not acknowledge sends it again rather than deliver it
+/// itself (the root is suspected, not failed; its message or its ack was lost).
+#[test]
+fn lossy_network_delivers_only_at_the_root() {
+    let mut net = one_by_one(40, 10, Schedule::reliable());
+    net.set_schedule(Schedule {
+        delay: (1_000, 50_000),
+        loss: 0.05,
+        duplicate: 0.0,
+    });
+    let n = net.nodes.len();
+    let mut sent = Vec::new();
+    for (j, k) in keys(600, 10).into_iter().enumerate() {
+        if let Some(m) = net.route((j * 7919) % n, k, Vec::new()) {
+            sent.push((m, k));
+        }
+        let t = net.now + 50_000;
+        net.run_until(t);
+    }
+    let t = net.now + 120_000_000;
+    net.run_until(t);
+    assert_eq!(net.wrong_leaf_sets(), 0);
+    let mut delivered = 0;
+    for (m, k) in &sent {
+        let root = net.true_root(*k);
+        let fate = &net.fates[m];
+        for (at, _, _) in &fate.delivered {
+            assert_eq!(Some(*at), root, "key {k:#06x} delivered at node {at}");
+        }
+        delivered += usize::from(!fate.delivered.is_empty());
+    }
+    assert!(
+        delivered >= sent.len() * 99 / 100,
+        "{delivered} of {}",
+        sent.len()
+    );
+    assert!(net.stats.lost > 0);
+}

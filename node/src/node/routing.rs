@@ -18,6 +18,11 @@
 //!   [`NodeConfig::route_retries`](crate::NodeConfig) re-routes it is given up
 //!   ([`Event::RouteFailed`]). Each attempt has its own message id, so each ack gives an
 //!   unambiguous round-trip sample (Karn's rule).
+//! * An active node delivers a message only as the root among the nodes it has not found
+//!   faulty. When the node a message belongs to is only suspected (or timed out for this
+//!   message), it is sent the message again, each time with twice the timeout, until it
+//!   answers or its probes find it faulty and it is forgotten — re-routing around a live root
+//!   whose message or ack was lost would deliver the message at the wrong node.
 //! * A node handles a routed message once: a copy with the same (origin, number) is
 //!   acknowledged and dropped, so a message is delivered at most once per node.
 
@@ -248,9 +253,31 @@ where
             Carried::App(_) => None,
         };
         match self.next_hop(carried.key(), &avoid, joiner) {
-            None if self.phase == Phase::Active => self.deliver(now, carried),
+            // Deliver only as the root among the nodes not found faulty: a suspect, or a next
+            // hop that timed out for this message, may well be alive (its message or its ack
+            // was lost). It gets the message again, with a doubled timeout each time
+            // (`send_hop`), until it answers or its probes find it faulty and it is forgotten.
+            None if self.phase == Phase::Active => match self.root_elsewhere(carried.key(), joiner)
+            {
+                Some(root) => self.forward_to(now, carried, root, retries, avoid),
+                None => self.deliver(now, carried),
+            },
             None => self.hold(carried),
             Some(next) => self.forward_to(now, carried, next, retries, avoid),
+        }
+    }
+
+    /// Where a message that [`Node::next_hop`] would end here belongs instead, when the node it
+    /// belongs to was skipped only for being suspected or for timing out: `route` with only a
+    /// join's joiner avoided. `None` when it does end here.
+    fn root_elsewhere(&self, key: W, joiner: Option<W>) -> Option<NodeRef<H, W>> {
+        let leaf_only = self.cfg.leaf_set_routing && joiner.is_none();
+        let route = self.state.route_avoiding(key, |n| {
+            Some(n.id) == joiner || (leaf_only && !self.state.leaf_set().contains(n.id))
+        });
+        match route {
+            Route::Deliver => None,
+            Route::Forward { to, .. } => Some(to),
         }
     }
 
@@ -364,7 +391,13 @@ where
             Carried::Join(r) => Body::JoinRequest(r.clone()),
         };
         let id = self.send_new(to.handle, body);
-        let deadline = now.saturating_add(self.rto(to.id));
+        // Each earlier timeout of this message at `to` doubles the wait (at most `rto_max`):
+        // a root that is suspected, not failed, is tried again until its probes decide.
+        let tries = avoid.iter().filter(|a| **a == to.id).count();
+        let rto = self.rto(to.id);
+        let max = NodeConfig::micros(self.cfg.rto_max).max(rto);
+        let wait = rto.saturating_mul(1 << tries.min(16)).min(max);
+        let deadline = now.saturating_add(wait);
         self.in_flight.insert(
             id,
             InFlight {
