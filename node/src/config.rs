@@ -32,7 +32,9 @@ pub struct NodeConfig {
     /// `T_rt`: every row of the routing table has one random entry asked for its row this often
     /// (default 15 min, FreePastry's route-set maintenance).
     pub row_maintenance: Duration,
-    /// The hop timeout before any round-trip time is measured (default 1 s; TCP's initial RTO).
+    /// The hop timeout before any round-trip time is measured or estimated (default 1 s;
+    /// TCP's initial RTO). With a host's estimate R the first timeout is 3R (RFC 6298's rule
+    /// for the first sample).
     pub rto_initial: Duration,
     /// The least hop timeout (default 50 ms).
     pub rto_min: Duration,

@@ -553,7 +553,7 @@ where
             Asked::Probe => return false,
         };
         let id = self.send_new(to.handle, body);
-        let deadline = now.saturating_add(self.rto(to.id).saturating_mul(2));
+        let deadline = now.saturating_add(self.rto(&to).saturating_mul(2));
         self.requests.insert(
             id,
             Request {

@@ -726,14 +726,21 @@ where
             .unwrap_or(UNMEASURED)
     }
 
-    /// The hop timeout for `id`.
-    fn rto(&self, id: W) -> Time {
+    /// The hop timeout for `node`: from its measured round-trip times; before any is measured,
+    /// from the host's estimate taken as the first sample (RFC 6298, 2.2: SRTT = R,
+    /// RTTVAR = R/2, so 3R), else [`NodeConfig::rto_initial`]; always within the bounds.
+    fn rto(&self, node: &NodeRef<H, W>) -> Time {
         let initial = NodeConfig::micros(self.cfg.rto_initial);
         let min = NodeConfig::micros(self.cfg.rto_min);
         let max = NodeConfig::micros(self.cfg.rto_max);
-        self.peers
-            .get(id)
-            .map_or(initial, |p| p.rto(initial, min, max))
+        match self.peers.get(node.id).filter(|p| p.srtt.is_some()) {
+            Some(p) => p.rto(initial, min, max),
+            None => self
+                .estimator
+                .estimate(&node.handle)
+                .filter(|r| *r != UNMEASURED)
+                .map_or(initial, |r| u64::from(r).saturating_mul(3).clamp(min, max)),
+        }
     }
 
     /// Learns `node` (it is alive: it spoke to us or answered a probe) at its figure; when the

@@ -394,7 +394,7 @@ where
         // Each earlier timeout of this message at `to` doubles the wait (at most `rto_max`):
         // a root that is suspected, not failed, is tried again until its probes decide.
         let tries = avoid.iter().filter(|a| **a == to.id).count();
-        let rto = self.rto(to.id);
+        let rto = self.rto(&to);
         let max = NodeConfig::micros(self.cfg.rto_max).max(rto);
         let wait = rto.saturating_mul(1 << tries.min(16)).min(max);
         let deadline = now.saturating_add(wait);
