@@ -1,30 +1,31 @@
-//! The experiments: lookups over a built network and their statistics.
+//! The paper's experiments through messages: building a network, lookups over it and their
+//! statistics, figures 4 to 7 and 10.
 
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use pastry_kernel::{Config, Guid};
+use pastry_node::{Kind, NodeConfig, Time};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::{log_base, random_guid, Node};
-use crate::network::{End, Handle, JoinCost, JoinProtocol, Network, Outcome, Repair, RepairCost};
+use crate::engine::Traffic;
+use crate::model::{log_base, random_guid, Handle, Latency, Population};
+use crate::overlay::{NetSpec, Outcome, Overlay, SECOND};
 use crate::paper;
 use crate::progress::Progress;
 
 /// Independent random streams, one per purpose, all from the run's seed: changing how many
-/// lookups run does not change the network, and so on.
+/// lookups run does not change the network, and so on. (Stream 1 draws the nodes,
+/// [`Population::random`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Stream {
-    /// Node ids and places.
-    Nodes = 1,
-    /// Join order choices (bootstrap samples).
-    Joins = 2,
     /// Lookup sources and keys.
     Lookups = 3,
     /// Which nodes fail.
     Failures = 4,
-    /// Churn events.
+    /// Churn: arrivals and session times.
     Churn = 5,
 }
 
@@ -36,35 +37,20 @@ pub fn rng(seed: u64, stream: Stream) -> ChaCha8Rng {
     r
 }
 
-/// `n` nodes with distinct random ids at random places. The first `n` nodes of a seed are the
-/// same whatever `n` is, so the networks of one run nest.
-#[must_use]
-pub fn random_nodes(seed: u64, n: usize) -> Vec<Node> {
-    let mut r = rng(seed, Stream::Nodes);
-    let mut seen = std::collections::HashSet::with_capacity(n);
-    let mut nodes = Vec::with_capacity(n);
-    while nodes.len() < n {
-        let node = Node::random(&mut r);
-        if seen.insert(node.id) {
-            nodes.push(node);
-        }
-    }
-    nodes
-}
+/// The error of an experiment.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// How the network is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Build {
-    /// Nodes join one by one through the kernel's join protocol, each via the live node
-    /// nearest to it ([`Network::join`]).
-    Join {
-        /// How much of the join protocol runs.
-        protocol: JoinProtocol,
-    },
-    /// Every state from global knowledge ([`Network::oracle`]), offering this many candidates
-    /// per routing-table slot.
+    /// Nodes join one at a time through the protocol's join, each through the active node
+    /// nearest to it in the plane; the next join starts when the last one is active and every
+    /// message it led to has been handled.
+    Join,
+    /// Every state from global knowledge (`NodeState::from_ring`), every node active at once;
+    /// the protocol runs from there.
     Oracle {
-        /// Candidates offered per slot; the nearest is kept. `None`:
+        /// Candidates offered per routing-table slot; the nearest is kept. `None`:
         /// [`Build::default_candidates`].
         candidates_per_slot: Option<usize>,
     },
@@ -75,7 +61,7 @@ impl Build {
     #[must_use]
     pub fn name(&self) -> &'static str {
         match self {
-            Build::Join { .. } => "join",
+            Build::Join => "join",
             Build::Oracle { .. } => "oracle",
         }
     }
@@ -92,7 +78,53 @@ impl Build {
     }
 }
 
-/// What every experiment needs: parameters, seed, how to build, how to report progress.
+/// Which periodic maintenance the nodes run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Maintenance {
+    /// The protocol's defaults (`NodeConfig::default`: heartbeats every 20 s, row maintenance
+    /// every 15 min, probe timeout 1 s, hop timeouts from 1 s within 50 ms..10 s, 10 retries).
+    Protocol,
+    /// Heartbeats and row maintenance once a year: for the paper's static experiments, where
+    /// no node fails and the tables measured are to be those the joins built (row maintenance
+    /// would improve them beyond the paper's protocol). Everything else as the defaults.
+    Idle,
+}
+
+impl Maintenance {
+    /// The node configuration for the routing parameters `routing`.
+    #[must_use]
+    pub fn node_config(self, routing: Config) -> NodeConfig {
+        let mut c = NodeConfig::new(routing);
+        if self == Maintenance::Idle {
+            let year = Duration::from_secs(365 * 24 * 3600);
+            c.heartbeat = year;
+            c.row_maintenance = year;
+        }
+        c
+    }
+}
+
+/// How nodes choose next hops for lookups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Routing {
+    /// Pastry's routing: leaf set, routing table, rare case.
+    Pastry,
+    /// The leaf set alone ("circular routing"): correct but about N / L hops.
+    LeafSet,
+}
+
+impl Routing {
+    /// A short name for tables.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Routing::Pastry => "routing table",
+            Routing::LeafSet => "leaf set alone",
+        }
+    }
+}
+
+/// What every experiment needs: parameters, seed, how to build, the network, progress.
 #[derive(Clone, Copy, Debug)]
 pub struct Setup {
     /// b, L, |M|.
@@ -101,44 +133,141 @@ pub struct Setup {
     pub seed: u64,
     /// How to build the network.
     pub build: Build,
+    /// One-way latency from the plane.
+    pub latency: Latency,
+    /// Probability that a message is lost.
+    pub loss: f64,
+    /// How lookups are routed.
+    pub routing: Routing,
     /// Progress bars.
     pub progress: Progress,
 }
 
+/// What building a network cost.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct BuildReport {
+    /// Nodes.
+    pub nodes: usize,
+    /// How.
+    pub build: Build,
+    /// Simulated seconds the build took.
+    pub simulated_s: f64,
+    /// Wall-clock seconds.
+    pub wall_s: f64,
+    /// Messages sent per join, by kind name (join build only).
+    pub messages_per_join: Vec<(String, f64)>,
+    /// All messages per join (join build only).
+    pub total_per_join: f64,
+    /// Mean join time in milliseconds: from the join call to activation (join build only).
+    pub mean_join_ms: f64,
+    /// Heap bytes of the kernel states.
+    pub state_bytes: usize,
+}
+
 impl Setup {
-    /// Builds a network of `n` random nodes, noting the time taken on standard error. Returns
-    /// the total join cost for a network built by joins.
+    /// The network's parameters.
     #[must_use]
-    pub fn network(&self, n: usize) -> (Network, Option<JoinCost>) {
-        let nodes = random_nodes(self.seed, n);
+    pub fn net_spec(&self) -> NetSpec {
+        NetSpec {
+            latency: self.latency,
+            loss: self.loss,
+            seed: self.seed,
+        }
+    }
+
+    /// An overlay over `population` whose first `n` nodes are built (by joins one at a time, or
+    /// from global knowledge) with `maintenance`; the others are left for later.
+    ///
+    /// # Errors
+    /// A join that did not finish within 10 simulated minutes, or a refused configuration.
+    pub fn overlay_of(
+        &self,
+        population: Arc<Population>,
+        n: usize,
+        maintenance: Maintenance,
+    ) -> Result<(Overlay, BuildReport), Error> {
         let started = Instant::now();
-        let (net, cost) = match self.build {
-            Build::Join { protocol } => {
-                let (net, cost) = Network::by_join(self.config, nodes, protocol, &self.progress);
-                (net, Some(cost))
+        let mut node_config = maintenance.node_config(self.config);
+        node_config.leaf_set_routing = self.routing == Routing::LeafSet;
+        let mut o = Overlay::new(population, self.net_spec(), node_config);
+        let handles: Vec<Handle> = (0..n).map(crate::model::handle).collect();
+        match self.build {
+            Build::Join => {
+                let bar = self.progress.bar("joins", n as u64);
+                for &h in &handles {
+                    o.join_and_settle(h, 600 * SECOND)?;
+                    bar.inc(1);
+                }
+                bar.finish_and_clear();
             }
             Build::Oracle {
                 candidates_per_slot,
             } => {
                 let per_slot = candidates_per_slot.unwrap_or_else(|| Build::default_candidates(n));
-                let net = Network::oracle(self.config, nodes, per_slot, &self.progress);
-                (net, None)
+                o.add_from_ring(&handles, per_slot, &self.progress)?;
             }
-        };
+        }
+        let report = build_report(&o, self.build, n, started.elapsed().as_secs_f64());
         self.progress.note(&format!(
-            "built {n} nodes by {} in {:.1} s ({:.0} MiB of routing state)",
+            "built {n} nodes by {} in {:.1} s ({:.0} simulated s, {:.0} MiB of routing state)",
             self.build.name(),
-            started.elapsed().as_secs_f64(),
-            net.state_heap_bytes() as f64 / (1 << 20) as f64
+            report.wall_s,
+            report.simulated_s,
+            report.state_bytes as f64 / f64::from(1 << 20)
         ));
-        (net, cost)
+        Ok((o, report))
+    }
+
+    /// An overlay of `n` random nodes ([`Setup::overlay_of`] over the first `n` nodes of the
+    /// seed).
+    ///
+    /// # Errors
+    /// As [`Setup::overlay_of`].
+    pub fn overlay(
+        &self,
+        n: usize,
+        maintenance: Maintenance,
+    ) -> Result<(Overlay, BuildReport), Error> {
+        self.overlay_of(Arc::new(Population::random(self.seed, n)), n, maintenance)
     }
 }
 
-/// Lookups between random pairs of distinct live nodes: the key is the destination's id.
+fn build_report(o: &Overlay, build: Build, n: usize, wall_s: f64) -> BuildReport {
+    let joins = o.meter().joins();
+    let per = |c: u64| c as f64 / joins.len().max(1) as f64;
+    let t = o.traffic();
+    let (messages_per_join, total_per_join) = if joins.is_empty() {
+        (Vec::new(), 0.0)
+    } else {
+        (
+            Kind::ALL
+                .iter()
+                .filter(|k| t.sent[k.index()] > 0)
+                .map(|k| (k.name().to_owned(), per(t.sent[k.index()])))
+                .collect(),
+            per(t.total()),
+        )
+    };
+    let times: Vec<f64> = joins
+        .iter()
+        .filter_map(|j| j.activated.map(|a| (a - j.started) as f64 / 1000.0))
+        .collect();
+    BuildReport {
+        nodes: n,
+        build,
+        simulated_s: o.now() as f64 / SECOND as f64,
+        wall_s,
+        messages_per_join,
+        total_per_join,
+        mean_join_ms: times.iter().sum::<f64>() / times.len().max(1) as f64,
+        state_bytes: o.state_heap_bytes(),
+    }
+}
+
+/// Lookups between random pairs of distinct active nodes: the key is the destination's id.
 #[must_use]
-pub fn pair_lookups(net: &Network, count: usize, r: &mut ChaCha8Rng) -> Vec<(Handle, Guid)> {
-    let live = net.live_handles();
+pub fn pair_lookups(o: &Overlay, count: usize, r: &mut ChaCha8Rng) -> Vec<(Handle, Guid)> {
+    let live = o.meter().active_handles();
     if live.len() < 2 {
         return Vec::new();
     }
@@ -149,15 +278,15 @@ pub fn pair_lookups(net: &Network, count: usize, r: &mut ChaCha8Rng) -> Vec<(Han
             while d == s {
                 d = live[r.random_range(0..live.len())];
             }
-            (s, net.nodes()[d as usize].id)
+            (s, o.population().id(d))
         })
         .collect()
 }
 
-/// Lookups of uniformly random keys from random live nodes.
+/// Lookups of uniformly random keys from random active nodes.
 #[must_use]
-pub fn key_lookups(net: &Network, count: usize, r: &mut ChaCha8Rng) -> Vec<(Handle, Guid)> {
-    let live = net.live_handles();
+pub fn key_lookups(o: &Overlay, count: usize, r: &mut ChaCha8Rng) -> Vec<(Handle, Guid)> {
+    let live = o.meter().active_handles();
     if live.is_empty() {
         return Vec::new();
     }
@@ -166,106 +295,224 @@ pub fn key_lookups(net: &Network, count: usize, r: &mut ChaCha8Rng) -> Vec<(Hand
         .collect()
 }
 
-/// Statistics of a batch of lookups. Every lookup's end is compared with the brute-force root
-/// among the live nodes.
+/// The interval between two lookups of a batch: 10,000 lookups per simulated second.
+pub const LOOKUP_GAP: Time = 100;
+
+/// Issues `lookups` one every `gap` microseconds, runs until every one is delivered or ten
+/// simulated minutes have passed since the last, and returns their outcomes in issue order
+/// (those never delivered are lost).
+pub fn run_lookups(
+    o: &mut Overlay,
+    lookups: &[(Handle, Guid)],
+    gap: Time,
+    progress: &Progress,
+    label: &str,
+) -> Vec<Outcome> {
+    let bar = progress.bar(label, lookups.len() as u64);
+    let mut t = o.now();
+    let mut out = o.meter_mut().take_finished();
+    out.clear();
+    for &(s, k) in lookups {
+        o.run_until(t);
+        // A static network's sources are active; one that is not is skipped (and counted
+        // by the number of outcomes).
+        let _ = o.lookup(s, k);
+        t += gap;
+        bar.inc(1);
+    }
+    o.run_until_lookups_done(t + 600 * SECOND);
+    bar.finish_and_clear();
+    let mut out = o.meter_mut().take_finished();
+    out.extend(o.meter_mut().take_lost());
+    out.sort_unstable_by_key(|x| x.id);
+    out
+}
+
+/// Statistics of a batch of lookups.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Stats {
-    /// Lookups routed.
+    /// Lookups issued.
     pub lookups: u64,
-    /// Mean hops (forwards that reached a live node).
+    /// Lookups delivered at the root of their key among the nodes active at that moment.
+    pub correct: u64,
+    /// Lookups delivered elsewhere (first delivery).
+    pub incorrect: u64,
+    /// Lookups never delivered.
+    pub lost: u64,
+    /// `correct / lookups`.
+    pub correct_fraction: f64,
+    /// Mean hops of the delivered lookups.
     pub mean_hops: f64,
-    /// `histogram[h]`: lookups that took `h` hops.
+    /// `histogram[h]`: delivered lookups that took `h` hops.
     pub histogram: Vec<u64>,
-    /// `histogram` as fractions of `lookups`.
+    /// `histogram` as fractions of the delivered lookups.
     pub distribution: Vec<f64>,
-    /// Lookups delivered at the brute-force root among the live nodes.
-    pub at_root: u64,
-    /// `at_root / lookups`.
-    pub at_root_fraction: f64,
-    /// Routes that came back to a node already visited.
-    pub loops: u64,
-    /// Routes cut off by the simulator's hard cap.
-    pub runaways: u64,
-    /// Routes longer than the hop bound 128/b + 1.
+    /// Delivered lookups over the hop bound 128/b + 1.
     pub over_hop_bound: u64,
-    /// Forwards chosen by the rare case (step 3 of route), over all lookups.
-    pub rare_case_hops: u64,
-    /// Dead next hops met (timeouts), over all lookups.
+    /// Hop messages that did not reach a live node (each costs a hop timeout and a re-route).
     pub timeouts: u64,
-    /// Mean over lookups of (route distance / direct distance source→root), for lookups whose
-    /// source is not the root.
+    /// Lookups that some node gave up after its re-routes (`RouteFailed`).
+    pub gave_up: u64,
+    /// Mean over correct lookups whose source is not the root of (route distance / direct
+    /// distance) in the plane.
     pub stretch_mean: Option<f64>,
-    /// Total route distance over total direct distance, for the same lookups.
+    /// Total route distance over total direct distance, same lookups.
     pub stretch_total: Option<f64>,
+    /// Relative delay penalty: mean over the same lookups of (time to delivery / one-way
+    /// latency from the source to the root).
+    pub rdp_mean: Option<f64>,
+    /// Total delay over total direct latency, same lookups.
+    pub rdp_total: Option<f64>,
+    /// The mean relative delay penalty of those lookups that met no hop timeout: the cost of
+    /// the routes alone, without the cost of detecting failures.
+    pub rdp_mean_no_timeouts: Option<f64>,
+    /// Mean time to delivery in milliseconds, delivered lookups.
+    pub mean_delay_ms: f64,
 }
 
 impl Stats {
-    /// The statistics of `outcomes` routed in `net`.
+    /// The statistics of `outcomes`; `bound` is the hop bound 128/b + 1.
     #[must_use]
-    pub fn of(net: &Network, outcomes: &[Outcome]) -> Stats {
-        let bound = net.hop_bound();
+    pub fn of(pop: &Population, latency: Latency, outcomes: &[Outcome], bound: u32) -> Stats {
         let mut s = Stats {
             lookups: outcomes.len() as u64,
             ..Stats::default()
         };
-        let mut total_hops = 0u64;
-        let (mut ratio_sum, mut route_sum, mut direct_sum, mut with_distance) =
-            (0.0f64, 0.0f64, 0.0f64, 0u64);
+        let mut acc = Accumulator::default();
         for o in outcomes {
-            let h = o.hops as usize;
-            if s.histogram.len() <= h {
-                s.histogram.resize(h + 1, 0);
-            }
-            s.histogram[h] += 1;
-            total_hops += u64::from(o.hops);
-            s.at_root += u64::from(o.at_root());
-            s.loops += u64::from(o.ending == End::Loop);
-            s.runaways += u64::from(o.ending == End::Runaway);
-            s.over_hop_bound += u64::from(o.hops > bound);
-            s.rare_case_hops += u64::from(o.rare_case_hops);
-            s.timeouts += u64::from(o.timeouts);
-            if o.source != o.root && o.at_root() {
-                let direct = net.distance(o.source, o.root);
-                if direct > 0.0 {
-                    ratio_sum += o.distance / direct;
-                    route_sum += o.distance;
-                    direct_sum += direct;
-                    with_distance += 1;
-                }
-            }
+            acc.add(pop, latency, o, bound);
         }
-        let n = s.lookups.max(1) as f64;
-        s.mean_hops = total_hops as f64 / n;
-        s.distribution = s.histogram.iter().map(|&c| c as f64 / n).collect();
-        s.at_root_fraction = s.at_root as f64 / n;
-        if with_distance > 0 {
-            s.stretch_mean = Some(ratio_sum / with_distance as f64);
-            s.stretch_total = Some(route_sum / direct_sum);
-        }
+        acc.fill(&mut s);
         s
     }
 
-    /// The fraction of lookups with `h` hops.
+    /// The fraction of delivered lookups with `h` hops.
     #[must_use]
     pub fn fraction(&self, h: usize) -> f64 {
         self.distribution.get(h).copied().unwrap_or(0.0)
     }
 
-    /// One line on correctness: delivered at the root, loops, routes over the bound.
+    /// One line on correctness.
     #[must_use]
     pub fn correctness_line(&self) -> String {
         format!(
-            "{} of {} lookups delivered at the brute-force live root ({:.4}%), {} loops, {} runaways, {} over the hop bound, {} rare-case hops, {} timeouts",
-            self.at_root,
+            "{} lookups: {} delivered at the root among the active nodes ({:.4}%), {} elsewhere, {} lost; {} over the hop bound, {} hop timeouts, {} given up by a node",
             self.lookups,
-            100.0 * self.at_root_fraction,
-            self.loops,
-            self.runaways,
+            self.correct,
+            100.0 * self.correct_fraction,
+            self.incorrect,
+            self.lost,
             self.over_hop_bound,
-            self.rare_case_hops,
-            self.timeouts
+            self.timeouts,
+            self.gave_up
         )
     }
+}
+
+/// Sums for [`Stats`], one lookup at a time.
+#[derive(Clone, Debug, Default)]
+pub struct Accumulator {
+    lookups: u64,
+    correct: u64,
+    incorrect: u64,
+    lost: u64,
+    histogram: Vec<u64>,
+    hops: u64,
+    over_bound: u64,
+    timeouts: u64,
+    gave_up: u64,
+    ratio_sum: f64,
+    route_sum: f64,
+    direct_sum: f64,
+    rdp_sum: f64,
+    delay_sum: f64,
+    latency_sum: f64,
+    with_distance: u64,
+    delivered_delay: f64,
+    rdp_clean_sum: f64,
+    clean: u64,
+}
+
+impl Accumulator {
+    /// Adds one lookup.
+    pub fn add(&mut self, pop: &Population, latency: Latency, o: &Outcome, bound: u32) {
+        self.lookups += 1;
+        self.timeouts += u64::from(o.sends.saturating_sub(o.arrivals));
+        self.gave_up += u64::from(o.gave_up);
+        let Some(d) = o.delivered else {
+            self.lost += 1;
+            return;
+        };
+        if d.correct {
+            self.correct += 1;
+        } else {
+            self.incorrect += 1;
+        }
+        let h = d.hops as usize;
+        if self.histogram.len() <= h {
+            self.histogram.resize(h + 1, 0);
+        }
+        self.histogram[h] += 1;
+        self.hops += u64::from(d.hops);
+        self.over_bound += u64::from(d.hops > bound);
+        let delay = (d.time - o.sent) as f64;
+        self.delivered_delay += delay;
+        if d.correct && d.at != o.source {
+            let (a, b) = (pop.place(o.source), pop.place(d.at));
+            let direct = a.distance(b);
+            let lat = latency.one_way(a, b) as f64;
+            if direct > 0.0 {
+                self.ratio_sum += o.distance / direct;
+                self.route_sum += o.distance;
+                self.direct_sum += direct;
+                self.rdp_sum += delay / lat;
+                if o.sends == o.arrivals {
+                    self.rdp_clean_sum += delay / lat;
+                    self.clean += 1;
+                }
+                self.delay_sum += delay;
+                self.latency_sum += lat;
+                self.with_distance += 1;
+            }
+        }
+    }
+
+    /// Writes the statistics into `s`.
+    pub fn fill(&self, s: &mut Stats) {
+        let delivered = (self.correct + self.incorrect).max(1) as f64;
+        s.lookups = self.lookups;
+        s.correct = self.correct;
+        s.incorrect = self.incorrect;
+        s.lost = self.lost;
+        s.correct_fraction = self.correct as f64 / self.lookups.max(1) as f64;
+        s.mean_hops = self.hops as f64 / delivered;
+        s.histogram.clone_from(&self.histogram);
+        s.distribution = self
+            .histogram
+            .iter()
+            .map(|&c| c as f64 / delivered)
+            .collect();
+        s.over_hop_bound = self.over_bound;
+        s.timeouts = self.timeouts;
+        s.gave_up = self.gave_up;
+        s.mean_delay_ms = self.delivered_delay / delivered / 1000.0;
+        if self.with_distance > 0 {
+            let n = self.with_distance as f64;
+            s.stretch_mean = Some(self.ratio_sum / n);
+            s.stretch_total = Some(self.route_sum / self.direct_sum);
+            s.rdp_mean = Some(self.rdp_sum / n);
+            s.rdp_total = Some(self.delay_sum / self.latency_sum);
+        }
+        if self.clean > 0 {
+            s.rdp_mean_no_timeouts = Some(self.rdp_clean_sum / self.clean as f64);
+        }
+    }
+}
+
+/// The hop bound with correct leaf sets: 128/b + 1.
+#[must_use]
+pub fn hop_bound(config: &Config) -> u32 {
+    128 / config.digit_width().bits() + 1
 }
 
 /// The measurement at one network size (hops and locality experiments).
@@ -275,84 +522,82 @@ pub struct SizeResult {
     pub nodes: usize,
     /// How the network was built.
     pub build: Build,
+    /// How lookups were routed.
+    pub routing: Routing,
     /// log_{2^b} N.
     pub log_n: f64,
     /// The paper's figure 4 value at this size, if any.
     pub paper_mean_hops: Option<f64>,
     /// The measured statistics.
     pub stats: Stats,
-    /// Mean cost of one join, for a network built by joins.
-    pub join_cost_per_node: Option<JoinCostMean>,
+    /// What the build cost.
+    pub build_report: BuildReport,
 }
 
-/// [`JoinCost`] averaged over the joins.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct JoinCostMean {
-    /// Hops of the join message.
-    pub route_hops: f64,
-    /// States, rows and neighborhood sets requested.
-    pub state_requests: f64,
-    /// Candidates probed.
-    pub probes: f64,
-    /// Nodes told of the new node.
-    pub told: f64,
-    /// Candidates the told nodes probed while merging the new node's state.
-    pub announce_probes: f64,
-}
+/// A network and the outcomes of its lookups, kept for traces.
+pub type Kept = (Overlay, Vec<Outcome>);
 
-impl JoinCostMean {
-    /// The mean of `total` over `joins` joins.
-    #[must_use]
-    pub fn of(total: &JoinCost, joins: usize) -> JoinCostMean {
-        let n = joins.max(1) as f64;
-        JoinCostMean {
-            route_hops: total.route_hops as f64 / n,
-            state_requests: total.state_requests as f64 / n,
-            probes: total.probes as f64 / n,
-            told: total.told as f64 / n,
-            announce_probes: total.announce_probes as f64 / n,
-        }
-    }
-}
-
-/// Routes `count` lookups between random node pairs in a network of each size in `sizes`.
-/// Returns the results and, when `keep_last` is set, the last network and its outcomes (with
-/// paths) for traces.
-#[must_use]
+/// Routes `count` lookups between random node pairs in a network of each size in `sizes`,
+/// with the static experiments' idle maintenance. Returns the results and, when `keep_last`
+/// is set, the last network and its outcomes (with paths) for traces.
+///
+/// # Errors
+/// A build that failed ([`Setup::overlay`]).
 pub fn sizes_experiment(
     setup: &Setup,
     sizes: &[usize],
     count: usize,
     keep_last: bool,
-) -> (Vec<SizeResult>, Option<(Network, Vec<Outcome>)>) {
+) -> Result<(Vec<SizeResult>, Option<Kept>), Error> {
     let mut results = Vec::new();
     let mut last = None;
     for (i, &n) in sizes.iter().enumerate() {
-        let (net, join_cost) = setup.network(n);
+        let (mut o, build_report) = setup.overlay(n, Maintenance::Idle)?;
         let mut r = rng(setup.seed, Stream::Lookups);
-        let lookups = pair_lookups(&net, count, &mut r);
+        let lookups = pair_lookups(&o, count, &mut r);
         let keep = keep_last && i + 1 == sizes.len();
+        o.keep_paths(keep);
         let started = Instant::now();
-        let outcomes = net.lookups(&lookups, keep, &setup.progress, "lookups");
+        let outcomes = run_lookups(&mut o, &lookups, LOOKUP_GAP, &setup.progress, "lookups");
         setup.progress.note(&format!(
             "routed {} lookups in {:.1} s",
             lookups.len(),
             started.elapsed().as_secs_f64()
         ));
-        let stats = Stats::of(&net, &outcomes);
+        let stats = Stats::of(
+            o.population(),
+            setup.latency,
+            &outcomes,
+            hop_bound(&setup.config),
+        );
         results.push(SizeResult {
             nodes: n,
             build: setup.build,
+            routing: setup.routing,
             log_n: log_base(n, setup.config.digit_width().bits()),
             paper_mean_hops: paper::fig4_hops(n),
             stats,
-            join_cost_per_node: join_cost.map(|c| JoinCostMean::of(&c, n)),
+            build_report,
         });
         if keep {
-            last = Some((net, outcomes));
+            last = Some((o, outcomes));
         }
     }
-    (results, last)
+    Ok((results, last))
+}
+
+/// Requests of the repair kinds, per kind name.
+fn requests(t: &Traffic) -> Vec<(String, u64)> {
+    [
+        Kind::LeafProbe,
+        Kind::RowRequest,
+        Kind::NeighborhoodRequest,
+        Kind::Ping,
+        Kind::Heartbeat,
+    ]
+    .iter()
+    .map(|k| (k.name().to_owned(), t.sent[k.index()]))
+    .collect()
 }
 
 /// The failure experiment (paper section 3.4, figure 10).
@@ -364,205 +609,134 @@ pub struct FailureResult {
     pub build: Build,
     /// Nodes that failed silently.
     pub failed: usize,
-    /// Lookups of random keys from random live nodes in each phase.
+    /// Lookups of random keys from random active nodes in each phase.
     pub lookups_per_phase: usize,
     /// Before the failures.
     pub before: Stats,
-    /// After the failures, leaf sets repaired, routing tables not: nodes route around dead
-    /// entries (timeouts) without changing their state.
+    /// Simulated seconds from the failures until every leaf set was the true one (heartbeats,
+    /// probes, leaf-set repair), or `None` if that did not happen within ten minutes.
+    pub leaf_sets_repaired_after_s: Option<f64>,
+    /// After the failures and the leaf-set repair, issued within two simulated seconds:
+    /// nodes route around dead table entries (a hop timeout, then the next-best hop); a
+    /// timed-out entry is suspected at once but declared failed, and its slot repaired, only
+    /// after three unanswered probes (1 + 2 + 4 s).
     pub without_table_repair: Stats,
-    /// After every live node has repaired its routing table and neighborhood set.
+    /// Simulated seconds the protocol then ran before the last phase (lazy repair of the
+    /// entries found dead, and row maintenance).
+    pub repair_window_s: f64,
+    /// After that window.
     pub with_table_repair: Stats,
-    /// Cost of the leaf-set repair.
-    pub leaf_set_repair: RepairCost,
-    /// Cost of the routing-table and neighborhood repair.
-    pub table_repair: RepairCost,
-    /// Routing-table and neighborhood requests per failed node (the paper counts 57 remote
-    /// calls per failed node).
+    /// Requests sent from the failures to the last phase, by kind (leaf-set probes, row
+    /// requests, neighborhood requests, pings, heartbeats).
+    pub repair_requests: Vec<(String, u64)>,
+    /// Row and neighborhood requests from the failures to the last phase, per failed node
+    /// (the paper counts 57 remote calls per failed node for table repair).
     pub table_requests_per_failed: f64,
-    /// All repair requests (leaf sets too) per failed node.
-    pub all_requests_per_failed: f64,
+    /// Row requests that row maintenance alone sends in the repair window (one per non-empty
+    /// row of every live node per T_rt), per failed node: part of the figure above.
+    pub maintenance_rows_per_failed: f64,
     /// The paper's figure 10: before, without repair, with repair.
     pub paper_hops: (f64, f64, f64),
 }
 
 /// Paper 3.4: `fraction` of the nodes fail silently; `count` lookups of random keys before,
-/// after the failures with leaf sets repaired but routing tables not, and after routing-table
-/// repair. Returns the result and the network and outcomes of the last phase (with paths when
-/// `keep_paths`).
-#[must_use]
+/// after the failures with leaf sets repaired but routing tables not, and after the protocol
+/// has repaired for `repair_window`. The nodes run the protocol's defaults. Returns the
+/// result and the network and outcomes of the last phase (with paths when `keep_paths`).
+///
+/// # Errors
+/// A build that failed.
 pub fn failure_experiment(
     setup: &Setup,
     n: usize,
     fraction: f64,
     count: usize,
+    repair_window: Time,
     keep_paths: bool,
-) -> (FailureResult, Network, Vec<Outcome>) {
-    let (mut net, _) = setup.network(n);
+) -> Result<(FailureResult, Overlay, Vec<Outcome>), Error> {
+    let (mut o, _) = setup.overlay(n, Maintenance::Protocol)?;
     let mut lookups_rng = rng(setup.seed, Stream::Lookups);
     let p = &setup.progress;
+    let (pop, lat, bound) = (
+        Arc::new(o.population().clone()),
+        setup.latency,
+        hop_bound(&setup.config),
+    );
+    let stats = |out: &[Outcome]| Stats::of(&pop, lat, out, bound);
     let before = {
-        let l = key_lookups(&net, count, &mut lookups_rng);
-        Stats::of(&net, &net.lookups(&l, false, p, "before failures"))
+        let l = key_lookups(&o, count, &mut lookups_rng);
+        stats(&run_lookups(&mut o, &l, LOOKUP_GAP, p, "before failures"))
     };
     let mut fail_rng = rng(setup.seed, Stream::Failures);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let failed = ((n as f64) * fraction).round() as usize;
-    let mut live = net.live_handles().to_vec();
+    let mut live = o.meter().active_handles().to_vec();
     live.sort_unstable();
-    for i in 0..failed.min(live.len()) {
+    let failed = failed.min(live.len().saturating_sub(1));
+    for i in 0..failed {
         let j = fail_rng.random_range(i..live.len());
         live.swap(i, j);
-        net.fail(live[i]);
+        o.crash(live[i]);
     }
-    let leaf_set_repair = net.repair_leaf_sets();
+    let failed_at = o.now();
+    let traffic_at_failure = o.traffic().clone();
+    let mut repaired = None;
+    let mut t = failed_at;
+    while t < failed_at + 600 * SECOND {
+        t += SECOND;
+        o.run_until(t);
+        if o.wrong_leaf_sets().0 == 0 {
+            repaired = Some((t - failed_at) as f64 / SECOND as f64);
+            break;
+        }
+    }
     let without_table_repair = {
-        let l = key_lookups(&net, count, &mut lookups_rng);
-        Stats::of(&net, &net.lookups(&l, false, p, "no table repair"))
+        let l = key_lookups(&o, count, &mut lookups_rng);
+        let gap = (2 * SECOND / count.max(1) as u64).max(1);
+        stats(&run_lookups(&mut o, &l, gap, p, "no table repair"))
     };
-    let table_repair = net.repair_tables();
-    let l = key_lookups(&net, count, &mut lookups_rng);
-    let outcomes = net.lookups(&l, keep_paths, p, "table repair");
-    let with_table_repair = Stats::of(&net, &outcomes);
+    let window_start = o.now();
+    o.run_until(window_start + repair_window);
+    let maintenance_rows: u64 = o
+        .meter()
+        .active_handles()
+        .iter()
+        .filter_map(|h| o.node(*h))
+        .map(|node| {
+            let t = node.state().table();
+            (0..t.row_count())
+                .filter(|r| {
+                    #[allow(clippy::cast_possible_truncation)] // rows < 128
+                    let row = pastry_kernel::Row(*r as u8);
+                    t.row(row).next().is_some()
+                })
+                .count() as u64
+        })
+        .sum::<u64>()
+        * repair_window
+        / u64::try_from(o.node_config().row_maintenance.as_micros()).unwrap_or(u64::MAX);
+    let window = o.traffic().since(&traffic_at_failure);
+    o.keep_paths(keep_paths);
+    let l = key_lookups(&o, count, &mut lookups_rng);
+    let outcomes = run_lookups(&mut o, &l, LOOKUP_GAP, p, "table repair");
+    let with_table_repair = stats(&outcomes);
     let per = |c: u64| c as f64 / failed.max(1) as f64;
+    let table =
+        window.sent[Kind::RowRequest.index()] + window.sent[Kind::NeighborhoodRequest.index()];
     let result = FailureResult {
         nodes: n,
         build: setup.build,
         failed,
         lookups_per_phase: count,
         before,
+        leaf_sets_repaired_after_s: repaired,
         without_table_repair,
+        repair_window_s: repair_window as f64 / SECOND as f64,
         with_table_repair,
-        leaf_set_repair,
-        table_repair,
-        table_requests_per_failed: per(table_repair.requests()),
-        all_requests_per_failed: per(table_repair.requests() + leaf_set_repair.requests()),
+        repair_requests: requests(&window),
+        table_requests_per_failed: per(table),
+        maintenance_rows_per_failed: per(maintenance_rows),
         paper_hops: paper::FIG10_HOPS,
     };
-    (result, net, outcomes)
-}
-
-/// One round of the churn experiment.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ChurnRound {
-    /// Round number, from 1.
-    pub round: usize,
-    /// Live nodes at the end of the round.
-    pub live: usize,
-    /// Nodes that joined during the round.
-    pub joins: usize,
-    /// Nodes that failed silently during the round.
-    pub failures: usize,
-    /// The round's lookups, routed while nodes joined and failed.
-    pub stats: Stats,
-    /// Repair done during the round: lazy repair by lookups and joins, then the leaf-set
-    /// maintenance at the end of the round.
-    pub repair: RepairCost,
-}
-
-/// The churn experiment (beyond the paper).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ChurnResult {
-    /// Nodes at the start.
-    pub nodes: usize,
-    /// How the network was built.
-    pub build: Build,
-    /// Fraction of the nodes that fail, and as many that join, per round.
-    pub rate: f64,
-    /// The rounds.
-    pub rounds: Vec<ChurnRound>,
-    /// All rounds' lookups together.
-    pub total: Stats,
-}
-
-/// Churn: in each round, `rate × N` live nodes fail silently and as many new nodes join (by
-/// the join protocol, through the nearest live node), interleaved at random with
-/// `lookups_per_round` lookups of random keys. A node whose next hop is dead notices it and
-/// repairs the hole (leaf set, table slot, neighborhood); at the end of each round every node
-/// checks its leaf set (keep-alives) and repairs it. Every lookup's end is compared with the
-/// root among the nodes live at that moment.
-#[must_use]
-pub fn churn_experiment(
-    setup: &Setup,
-    n: usize,
-    rounds: usize,
-    rate: f64,
-    lookups_per_round: usize,
-) -> ChurnResult {
-    #[derive(Clone, Copy)]
-    enum Event {
-        Fail,
-        Join,
-        Lookup,
-    }
-    let (mut net, _) = setup.network(n);
-    let mut r = rng(setup.seed, Stream::Churn);
-    // New nodes come from the same id stream, after the first n.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let per_round = ((n as f64) * rate).round() as usize;
-    let mut fresh = random_nodes(setup.seed, n + per_round * rounds)
-        .into_iter()
-        .skip(n);
-    let bar = setup.progress.bar("churn rounds", rounds as u64);
-    let mut all = Vec::new();
-    let mut out = Vec::new();
-    for round in 1..=rounds {
-        let mut events = vec![Event::Fail; per_round];
-        events.extend(vec![Event::Join; per_round]);
-        events.extend(vec![Event::Lookup; lookups_per_round]);
-        for i in (1..events.len()).rev() {
-            events.swap(i, r.random_range(0..=i));
-        }
-        let (mut joins, mut failures) = (0, 0);
-        let mut repair = RepairCost::default();
-        let mut outcomes = Vec::with_capacity(lookups_per_round);
-        for e in events {
-            match e {
-                Event::Fail => {
-                    let live = net.live_handles();
-                    if live.len() > 1 {
-                        let victim = live[r.random_range(0..live.len())];
-                        net.fail(victim);
-                        failures += 1;
-                    }
-                }
-                Event::Join => {
-                    if let Some(node) = fresh.next() {
-                        if let Ok((_, cost)) = net.join(node) {
-                            repair.add(cost.repair);
-                            joins += 1;
-                        }
-                    }
-                }
-                Event::Lookup => {
-                    let live = net.live_handles();
-                    let source = live[r.random_range(0..live.len())];
-                    let key = random_guid(&mut r);
-                    let (o, cost) = net.lookup_repairing(source, key, Repair::All, false);
-                    repair.add(cost);
-                    outcomes.push(o);
-                }
-            }
-        }
-        repair.add(net.repair_leaf_sets());
-        let stats = Stats::of(&net, &outcomes);
-        all.extend(outcomes);
-        out.push(ChurnRound {
-            round,
-            live: net.live_count(),
-            joins,
-            failures,
-            stats,
-            repair,
-        });
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    ChurnResult {
-        nodes: n,
-        build: setup.build,
-        rate,
-        rounds: out,
-        total: Stats::of(&net, &all),
-    }
+    Ok((result, o, outcomes))
 }

@@ -1,8 +1,8 @@
 //! [`Grid`]: the live nodes bucketed by their place in the plane, to find the node nearest to a
 //! point (a joining node's "nearby node A", which the paper assumes known).
 
+use crate::model::Handle;
 use crate::model::{Point, PLANE_SIDE};
-use crate::network::Handle;
 
 /// Cells per side of the grid.
 const CELLS: usize = 64;

@@ -45,6 +45,17 @@ pub const FIG10_NODES: usize = 5_000;
 /// Section 3.4: average remote calls to repair the routing tables, per failed node.
 pub const FIG10_REPAIR_CALLS_PER_FAILED: f64 = 57.0;
 
+/// MSPastry (Castro, Costa, Rowstron, DSN 2004) under OverNet churn (mean session 135
+/// minutes), as secondary accounts report its results: (message loss rate, lost lookups per
+/// lookup, mean relative delay penalty).
+pub const MSPASTRY: [(f64, f64, f64); 2] = [(0.0, 1.5e-5, 1.8), (0.05, 3.3e-5, 2.2)];
+
+/// MSPastry's abstract: maintenance under this many control messages per second per node.
+pub const MSPASTRY_CONTROL_PER_NODE_S: f64 = 0.5;
+
+/// The acceptance bound this project set on incorrect deliveries per lookup under churn.
+pub const INCORRECT_MAX: f64 = 1e-5;
+
 /// The paper's figure 4 value for `n` nodes, if the paper has one.
 #[must_use]
 pub fn fig4_hops(n: usize) -> Option<f64> {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use crate::experiment::{ChurnResult, FailureResult, SizeResult};
+use crate::churn::ChurnResult;
+use crate::experiment::{FailureResult, Routing, SizeResult};
 use crate::model::log_base;
 use crate::paper;
 use crate::quality::{RowQuality, TableQuality};
@@ -38,8 +39,11 @@ const MEASURED: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 const PAPER: RGBColor = RGBColor(0xd6, 0x27, 0x28);
 const REFERENCE: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 
-/// Mean hops against N: measured, the paper's figure 4, and log_{2^b} N. Writes
-/// `dir/hops_vs_nodes.svg` and returns its path.
+/// Mean hops against N: measured (for each routing measured), the paper's figure 4, log_{2^b}
+/// N, and with leaf-set routing N / L (each hop of circular routing moves at most L/2 nodes
+/// along the ring, and a key is on average N/4 nodes away: N / (2L) hops, so N / L bounds it
+/// from above), on a logarithmic hop axis then. Writes `dir/hops_vs_nodes.svg` and returns
+/// its path.
 ///
 /// # Errors
 /// When the file cannot be written.
@@ -47,58 +51,119 @@ pub fn hops_vs_nodes(
     dir: &Path,
     results: &[SizeResult],
     digit_bits: u32,
+    leaf_set_len: usize,
 ) -> Result<PathBuf, PlotError> {
     let file = dir.join("hops_vs_nodes.svg");
     let mut xs: Vec<f64> = results.iter().map(|r| r.nodes as f64).collect();
     xs.extend(paper::FIG4_HOPS.iter().map(|(n, _)| *n as f64));
     let lo = xs.iter().copied().fold(f64::INFINITY, f64::min) * 0.8;
     let hi = xs.iter().copied().fold(0.0, f64::max) * 1.25;
-    let top = results
+    let leaf = results.iter().any(|r| r.routing == Routing::LeafSet);
+    let measured_top = results
         .iter()
         .map(|r| r.stats.mean_hops.max(r.log_n))
-        .fold(log_base(hi as usize, digit_bits), f64::max)
-        + 0.5;
+        .fold(log_base(hi as usize, digit_bits), f64::max);
     let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
     root.fill(&WHITE).map_err(boxed)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Average hops against N (paper figure 4)",
-            ("sans-serif", 22),
-        )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(55)
-        .build_cartesian_2d((lo..hi).log_scale(), 0.0..top)
-        .map_err(boxed)?;
-    chart
-        .configure_mesh()
-        .x_desc("nodes N (log scale)")
-        .y_desc("average hops")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .draw()
-        .map_err(boxed)?;
-    let curve = |pts: Vec<(f64, f64)>, color: RGBColor, label: &str| (pts, color, label.to_owned());
+    let caption = if leaf {
+        "Average hops against N: routing table against leaf set alone"
+    } else {
+        "Average hops against N (paper figure 4)"
+    };
+    let curve =
+        |pts: Vec<(f64, f64)>, color: RGBColor, label: String| -> Curve { (pts, color, label) };
     let log_pts: Vec<(f64, f64)> = (0..=40)
         .map(|i| {
             let x = lo * (hi / lo).powf(f64::from(i) / 40.0);
             (x, log_base(x as usize, digit_bits))
         })
         .collect();
-    let measured: Vec<(f64, f64)> = results
-        .iter()
-        .map(|r| (r.nodes as f64, r.stats.mean_hops))
-        .collect();
     let paper_pts: Vec<(f64, f64)> = paper::FIG4_HOPS
         .iter()
         .map(|(n, h)| (*n as f64, *h))
         .collect();
-    let builds: Vec<&str> = results.iter().map(|r| r.build.name()).collect();
-    let measured_label = format!("measured ({})", builds.first().copied().unwrap_or("no run"));
-    for (pts, color, label) in [
-        curve(log_pts, REFERENCE, &format!("log{} N", 1u32 << digit_bits)),
-        curve(paper_pts, PAPER, "paper, figure 4"),
-        curve(measured, MEASURED, &measured_label),
+    let mut series = vec![
+        curve(log_pts, REFERENCE, format!("log{} N", 1u32 << digit_bits)),
+        curve(paper_pts, PAPER, "paper, figure 4".to_owned()),
+    ];
+    if leaf {
+        let l = leaf_set_len as f64;
+        let pts = vec![(lo, lo / l), (hi, hi / l)];
+        series.push(curve(
+            pts,
+            RGBColor(0x2c, 0xa0, 0x2c),
+            format!("N / L (L = {leaf_set_len})"),
+        ));
+    }
+    for (routing, color) in [
+        (Routing::Pastry, MEASURED),
+        (Routing::LeafSet, RGBColor(0xff, 0x7f, 0x0e)),
     ] {
+        let pts: Vec<(f64, f64)> = results
+            .iter()
+            .filter(|r| r.routing == routing)
+            .map(|r| (r.nodes as f64, r.stats.mean_hops))
+            .collect();
+        if !pts.is_empty() {
+            let build = results.first().map_or("no run", |r| r.build.name());
+            series.push(curve(
+                pts,
+                color,
+                format!("measured, {} ({build})", routing.name()),
+            ));
+        }
+    }
+    let mut builder = ChartBuilder::on(&root);
+    builder
+        .caption(caption, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(55);
+    if leaf {
+        let top = measured_top.max(hi / leaf_set_len as f64) * 1.5;
+        let mut chart = builder
+            .build_cartesian_2d((lo..hi).log_scale(), (1.0..top).log_scale())
+            .map_err(boxed)?;
+        chart
+            .configure_mesh()
+            .x_desc("nodes N (log scale)")
+            .y_desc("average hops (log scale)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .map_err(boxed)?;
+        draw_curves(&mut chart, &series)?;
+    } else {
+        let mut chart = builder
+            .build_cartesian_2d((lo..hi).log_scale(), 0.0..measured_top + 0.5)
+            .map_err(boxed)?;
+        chart
+            .configure_mesh()
+            .x_desc("nodes N (log scale)")
+            .y_desc("average hops")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .draw()
+            .map_err(boxed)?;
+        draw_curves(&mut chart, &series)?;
+    }
+    root.present().map_err(boxed)?;
+    Ok(file.clone())
+}
+
+/// A curve: its points, colour and label.
+type Curve = (Vec<(f64, f64)>, RGBColor, String);
+
+/// Draws `series` as lines (with dots, except the grey reference curves) and the legend.
+fn draw_curves<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    series: &[Curve],
+) -> Result<(), PlotError>
+where
+    DB: DrawingBackend + 'a,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (pts, color, label) in series.iter().cloned() {
         chart
             .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
             .map_err(boxed)?
@@ -110,9 +175,7 @@ pub fn hops_vs_nodes(
                 .map_err(boxed)?;
         }
     }
-    legend(&mut chart, SeriesLabelPosition::LowerRight)?;
-    root.present().map_err(boxed)?;
-    Ok(file.clone())
+    legend(chart, SeriesLabelPosition::UpperLeft)
 }
 
 /// The hop distribution of `result` beside the paper's figure 5 (measured at N = 100,000).
@@ -324,70 +387,130 @@ pub fn failure(dir: &Path, r: &FailureResult) -> Result<PathBuf, PlotError> {
     Ok(file.clone())
 }
 
-/// Churn: the fraction of lookups delivered at the live root and the mean hops, round by
-/// round. Writes `dir/churn.svg` and returns its path.
+/// A churn run over simulated time: [`churn_named`] with the name `churn`.
 ///
 /// # Errors
 /// When the file cannot be written.
 pub fn churn(dir: &Path, r: &ChurnResult) -> Result<PathBuf, PlotError> {
-    let file = dir.join("churn.svg");
-    let rounds = r.rounds.len().max(1) as f64;
-    let top = r
-        .rounds
-        .iter()
-        .map(|x| x.stats.mean_hops)
-        .fold(1.0, f64::max)
-        + 1.0;
-    let root = SVGBackend::new(&file, (800, 500)).into_drawing_area();
+    churn_named(dir, r, "churn")
+}
+
+/// A churn run over simulated time, five panels sharing the time axis: live and active
+/// nodes; lookups not delivered at the root (incorrect and lost) per 100,000; relative delay
+/// penalty and mean hops; control messages per second per node; the percentage of active
+/// nodes whose leaf set differs from the true one. Lookup panels skip intervals without
+/// lookups (the drain). The measured window is shaded. Writes `dir/{name}.svg` and returns
+/// its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn churn_named(dir: &Path, r: &ChurnResult, name: &str) -> Result<PathBuf, PlotError> {
+    type Pick = fn(&crate::churn::Sample) -> Option<f64>;
+    type Panel<'a> = (&'a str, Vec<(&'a str, RGBColor, Pick)>);
+    let file = dir.join(format!("{name}.svg"));
+    let end = r.samples.last().map_or(1.0, |s| s.minute).max(1.0);
+    let (w0, w1) = (r.warmup_s / 60.0, (r.warmup_s + r.duration_s) / 60.0);
+    let root = SVGBackend::new(&file, (900, 1150)).into_drawing_area();
     root.fill(&WHITE).map_err(boxed)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            format!(
-                "Churn: {} nodes, {:.1}% fail and join per round",
-                r.nodes,
-                100.0 * r.rate
+    let (title, body) = root.split_vertically(40);
+    title
+        .titled(
+            &format!(
+                "{} nodes, {}, message loss {}, {:.0} lookups/s (measured window shaded)",
+                r.nodes, r.churn, r.loss, r.lookup_rate
             ),
-            ("sans-serif", 22),
+            ("sans-serif", 20),
         )
-        .margin(15)
-        .x_label_area_size(45)
-        .y_label_area_size(55)
-        .right_y_label_area_size(55)
-        .build_cartesian_2d(0.5f64..rounds + 0.5, 0.0..top)
-        .map_err(boxed)?
-        .set_secondary_coord(0.5f64..rounds + 0.5, 0.9f64..1.0);
-    chart
-        .configure_mesh()
-        .x_desc("round")
-        .y_desc("mean hops")
-        .draw()
         .map_err(boxed)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("fraction delivered at the live root")
-        .draw()
-        .map_err(boxed)?;
-    let hops: Vec<(f64, f64)> = r
-        .rounds
-        .iter()
-        .map(|x| (x.round as f64, x.stats.mean_hops))
-        .collect();
-    chart
-        .draw_series(LineSeries::new(hops, MEASURED.stroke_width(2)))
-        .map_err(boxed)?
-        .label("mean hops")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], MEASURED));
-    let at_root: Vec<(f64, f64)> = r
-        .rounds
-        .iter()
-        .map(|x| (x.round as f64, x.stats.at_root_fraction))
-        .collect();
-    chart
-        .draw_secondary_series(LineSeries::new(at_root, PAPER.stroke_width(2)))
-        .map_err(boxed)?
-        .label("delivered at the live root (right axis)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], PAPER));
-    legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+    let panels = body.split_evenly((5, 1));
+    let specs: [Panel<'_>; 5] = [
+        (
+            "nodes",
+            vec![
+                ("live", MEASURED, |s| Some(s.live as f64)),
+                ("active", REFERENCE, |s| Some(s.active as f64)),
+            ],
+        ),
+        (
+            "per 100,000 lookups",
+            vec![
+                ("incorrect", PAPER, |s| {
+                    let l = &s.lookups;
+                    (l.lookups > 0).then(|| 1e5 * l.incorrect as f64 / l.lookups as f64)
+                }),
+                ("lost", MEASURED, |s| {
+                    let l = &s.lookups;
+                    (l.lookups > 0).then(|| 1e5 * l.lost as f64 / l.lookups as f64)
+                }),
+            ],
+        ),
+        (
+            "RDP, hops",
+            vec![
+                ("relative delay penalty", MEASURED, |s| s.lookups.rdp_mean),
+                ("mean hops", REFERENCE, |s| {
+                    (s.lookups.lookups > 0).then_some(s.lookups.mean_hops)
+                }),
+            ],
+        ),
+        (
+            "control msgs / s / node",
+            vec![
+                ("control messages per second per live node", MEASURED, |s| {
+                    Some(s.control_per_node_s)
+                }),
+            ],
+        ),
+        (
+            "% leaf sets",
+            vec![(
+                "active nodes whose leaf set is not the true one",
+                PAPER,
+                |s| Some(100.0 * s.wrong_leaf_sets as f64 / s.active.max(1) as f64),
+            )],
+        ),
+    ];
+    for (area, (ylabel, lines)) in panels.iter().zip(specs) {
+        let top = r
+            .samples
+            .iter()
+            .flat_map(|s| lines.iter().filter_map(move |(_, _, pick)| pick(s)))
+            .fold(0.0f64, f64::max)
+            .max(1e-3)
+            * 1.15;
+        let mut chart = ChartBuilder::on(area)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..end, 0.0..top)
+            .map_err(boxed)?;
+        chart
+            .configure_mesh()
+            .light_line_style(WHITE)
+            .x_desc("simulated minutes")
+            .y_desc(ylabel)
+            .draw()
+            .map_err(boxed)?;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(w0, 0.0), (w1.min(end), top)],
+                REFERENCE.mix(0.12).filled(),
+            )))
+            .map_err(boxed)?;
+        for (label, color, pick) in lines {
+            let pts: Vec<(f64, f64)> = r
+                .samples
+                .iter()
+                .filter_map(|s| pick(s).map(|v| (s.minute, v)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                .map_err(boxed)?
+                .label(label)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+        }
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    }
     root.present().map_err(boxed)?;
     Ok(file.clone())
 }

@@ -6,7 +6,8 @@ use pastry_kernel::arith::{digit_at, shl_len};
 use pastry_kernel::{Digit, Proximity, Row};
 use rayon::prelude::*;
 
-use crate::network::{Handle, Network};
+use crate::model::Handle;
+use crate::overlay::Overlay;
 
 /// One row's average over the measured nodes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
@@ -38,16 +39,18 @@ pub struct TableQuality {
 
 /// The best (nearest) live node of each slot of `x`'s first `rows` rows, by brute force over
 /// every live node: `best[r * columns + c]`.
-fn best_per_slot(net: &Network, x: Handle, rows: u32) -> Vec<Option<Proximity>> {
-    let b = net.config().digit_width();
+fn best_per_slot(net: &Overlay, x: Handle, rows: u32) -> Vec<Option<Proximity>> {
+    let b = net.node_config().routing.digit_width();
     let columns = b.columns();
-    let own = net.nodes()[x as usize].id;
+    let pop = net.population();
+    let own = pop.id(x);
+    let latency = net.spec().latency;
     let mut best: Vec<Option<Proximity>> = vec![None; rows as usize * columns];
-    for &y in net.live_handles() {
+    for &y in net.meter().active_handles() {
         if y == x {
             continue;
         }
-        let id = net.nodes()[y as usize].id;
+        let id = pop.id(y);
         let r = shl_len(own, id, b);
         if r >= rows {
             continue;
@@ -55,7 +58,7 @@ fn best_per_slot(net: &Network, x: Handle, rows: u32) -> Vec<Option<Proximity>> 
         let Some(c) = digit_at(id, r, b) else {
             continue;
         };
-        let p = net.proximity(x, y);
+        let p = latency.round_trip(pop.place(x), pop.place(y));
         let slot = &mut best[r as usize * columns + c.index()];
         if slot.is_none_or(|q| p < q) {
             *slot = Some(p);
@@ -65,10 +68,13 @@ fn best_per_slot(net: &Network, x: Handle, rows: u32) -> Vec<Option<Proximity>> 
 }
 
 /// One node's counts per row: (optimal, non-optimal, empty, dead).
-fn node_quality(net: &Network, x: Handle, rows: u32) -> Vec<[u32; 4]> {
-    let columns = net.config().digit_width().columns();
+fn node_quality(net: &Overlay, x: Handle, rows: u32) -> Vec<[u32; 4]> {
+    let columns = net.node_config().routing.digit_width().columns();
     let best = best_per_slot(net, x, rows);
-    let table = net.state(x).table();
+    let Some(node) = net.node(x) else {
+        return vec![[0; 4]; rows as usize];
+    };
+    let table = node.state().table();
     let mut counts = vec![[0u32; 4]; rows as usize];
     for (i, best) in best.iter().enumerate() {
         let Some(best) = best else { continue };
@@ -77,7 +83,7 @@ fn node_quality(net: &Network, x: Handle, rows: u32) -> Vec<[u32; 4]> {
         let entry = table.get(Row(r as u8), Digit(c as u8));
         let kind = match entry {
             None => 2,
-            Some(e) if !net.is_alive(e.node.handle) => 3,
+            Some(e) if !net.meter().is_active(e.node.handle) => 3,
             Some(e) if e.proximity <= *best => 0,
             Some(_) => 1,
         };
@@ -89,8 +95,8 @@ fn node_quality(net: &Network, x: Handle, rows: u32) -> Vec<[u32; 4]> {
 /// Measures the first `rows` rows of every live node's table, or of `sample` evenly spaced
 /// live nodes when there are more (each measured node is compared with every live node).
 #[must_use]
-pub fn table_quality(net: &Network, rows: u32, sample: usize) -> TableQuality {
-    let live = net.live_handles();
+pub fn table_quality(net: &Overlay, rows: u32, sample: usize) -> TableQuality {
+    let live = net.meter().active_handles();
     let measured: Vec<Handle> = if live.len() <= sample {
         live.to_vec()
     } else {

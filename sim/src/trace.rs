@@ -14,7 +14,8 @@ use std::path::Path;
 use pastry_kernel::arith::{closer, makes_progress};
 use pastry_kernel::{DigitWidth, Guid};
 
-use crate::network::{Network, Outcome};
+use crate::model::Population;
+use crate::overlay::{Outcome, Overlay};
 
 /// One line of a trace.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -27,15 +28,18 @@ pub struct TraceLine {
     pub path: Vec<String>,
 }
 
-/// Writes one [`TraceLine`] per outcome that kept its path.
+/// Writes one [`TraceLine`] per delivered lookup that kept its path: the nodes the message
+/// reached, in order, from the source to the delivering node.
 ///
 /// # Errors
 /// Any I/O error.
-pub fn write_trace(path: &Path, net: &Network, outcomes: &[Outcome]) -> io::Result<()> {
+pub fn write_trace(path: &Path, pop: &Population, outcomes: &[Outcome]) -> io::Result<()> {
     let mut w = BufWriter::new(File::create(path)?);
-    let id = |h: u32| net.nodes()[h as usize].id.to_string();
+    let id = |h: u32| pop.id(h).to_string();
     for o in outcomes {
-        let Some(p) = &o.path else { continue };
+        let (Some(p), Some(_)) = (&o.path, o.delivered) else {
+            continue;
+        };
         let line = TraceLine {
             key: o.key.to_string(),
             source: id(o.source),
@@ -47,13 +51,13 @@ pub fn write_trace(path: &Path, net: &Network, outcomes: &[Outcome]) -> io::Resu
     w.flush()
 }
 
-/// Writes the live node ids, one 32-hex id per line, in increasing order.
+/// Writes the active node ids, one 32-hex id per line, in increasing order.
 ///
 /// # Errors
 /// Any I/O error.
-pub fn write_nodes(path: &Path, net: &Network) -> io::Result<()> {
+pub fn write_nodes(path: &Path, overlay: &Overlay) -> io::Result<()> {
     let mut w = BufWriter::new(File::create(path)?);
-    for (id, _) in net.live_ids() {
+    for (id, _) in overlay.meter().active_ids() {
         writeln!(w, "{id}")?;
     }
     w.flush()
@@ -138,8 +142,13 @@ impl fmt::Display for Verdict {
 /// Why a trace or node list could not be read.
 #[derive(Debug)]
 pub enum ReadError {
-    /// An I/O error.
-    Io(io::Error),
+    /// An I/O error, with the file's name.
+    Io {
+        /// Which file.
+        file: String,
+        /// What went wrong.
+        error: io::Error,
+    },
     /// A line that is not what the format says, with its 1-based number.
     Format {
         /// Which file.
@@ -154,7 +163,7 @@ pub enum ReadError {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::Io { file, error } => write!(f, "cannot read {file}: {error}"),
             ReadError::Format { file, line, what } => write!(f, "{file}:{line}: {what}"),
         }
     }
@@ -162,9 +171,11 @@ impl fmt::Display for ReadError {
 
 impl std::error::Error for ReadError {}
 
-impl From<io::Error> for ReadError {
-    fn from(e: io::Error) -> ReadError {
-        ReadError::Io(e)
+/// The error of reading `file`.
+fn io_error(file: &Path) -> impl Fn(io::Error) -> ReadError + '_ {
+    move |error| ReadError::Io {
+        file: file.display().to_string(),
+        error,
     }
 }
 
@@ -183,8 +194,12 @@ fn parse_guid(s: &str, file: &Path, line: usize) -> Result<Guid, ReadError> {
 /// An I/O error or a malformed line.
 pub fn read_nodes(path: &Path) -> Result<Vec<Guid>, ReadError> {
     let mut ids = Vec::new();
-    for (i, line) in BufReader::new(File::open(path)?).lines().enumerate() {
-        let line = line?;
+    let io = io_error(path);
+    for (i, line) in BufReader::new(File::open(path).map_err(&io)?)
+        .lines()
+        .enumerate()
+    {
+        let line = line.map_err(&io)?;
         let t = line.trim();
         if !t.is_empty() {
             ids.push(parse_guid(t, path, i + 1)?);
@@ -219,8 +234,12 @@ pub fn verify(nodes: &Path, trace: &Path, b: DigitWidth) -> Result<Verdict, Read
     let ids = read_nodes(nodes)?;
     let bound = 128 / b.bits() + 1;
     let mut v = Verdict::default();
-    for (i, line) in BufReader::new(File::open(trace)?).lines().enumerate() {
-        let line = line?;
+    let io = io_error(trace);
+    for (i, line) in BufReader::new(File::open(trace).map_err(&io)?)
+        .lines()
+        .enumerate()
+    {
+        let line = line.map_err(&io)?;
         if line.trim().is_empty() {
             continue;
         }
