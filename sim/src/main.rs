@@ -166,6 +166,16 @@ struct TraceArgs {
 }
 
 impl TraceArgs {
+    fn check(&self) -> Result<(), Error> {
+        if let Some(p) = &self.trace {
+            check_out_file("--trace", p)?;
+        }
+        if let Some(p) = &self.nodes_out {
+            check_out_file("--nodes-out", p)?;
+        }
+        Ok(())
+    }
+
     fn wanted(&self) -> bool {
         self.trace.is_some() || self.nodes_out.is_some()
     }
@@ -239,7 +249,7 @@ struct ChurnCommon {
     #[arg(long, value_enum, default_value_t = DepartureKind::Crash)]
     departure: DepartureKind,
     /// Simulated time before measuring (churn and lookups run).
-    #[arg(long, default_value = "10m", value_parser = duration)]
+    #[arg(long, default_value = "10m", value_parser = duration_or_zero)]
     warmup: f64,
     /// Lookups of random keys per simulated second over the whole network, from random active
     /// nodes. Default: one per node every 10 s (N / 10).
@@ -250,7 +260,7 @@ struct ChurnCommon {
     sample: f64,
     /// Simulated time after the measured window (churn goes on, no new lookups) for its last
     /// lookups to finish.
-    #[arg(long, default_value = "2m", value_parser = duration)]
+    #[arg(long, default_value = "2m", value_parser = duration_or_zero)]
     drain: f64,
 }
 
@@ -321,6 +331,36 @@ fn duration(s: &str) -> Result<f64, String> {
     churn::parse_duration(s).map_err(|e| e.to_string())
 }
 
+/// A duration that may be zero (`0` or `0s`, `0m`...).
+fn duration_or_zero(s: &str) -> Result<f64, String> {
+    let zero = s
+        .trim()
+        .trim_end_matches(['s', 'm', 'h', 'd'])
+        .parse::<f64>()
+        .is_ok_and(|v| v == 0.0);
+    if zero {
+        Ok(0.0)
+    } else {
+        duration(s)
+    }
+}
+
+/// An output file must be writable where it is named: not a directory, in a directory that
+/// exists. Checked before a long run, not after.
+fn check_out_file(option: &str, f: &Path) -> Result<(), Error> {
+    check(!f.is_dir(), || {
+        format!("{option} {} is a directory, not a file", f.display())
+    })?;
+    let parent = f.parent().filter(|p| !p.as_os_str().is_empty());
+    check(parent.is_none_or(Path::is_dir), || {
+        format!(
+            "{option} {}: the directory {} does not exist",
+            f.display(),
+            parent.map_or_else(String::new, |p| p.display().to_string())
+        )
+    })
+}
+
 /// Fails with `message` (naming the option) unless `ok`.
 fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), Error> {
     if ok {
@@ -375,9 +415,7 @@ fn setup_with(c: &Common, loss: f64, default_build: BuildKind) -> Result<Setup, 
         })?;
     }
     if let Some(f) = &c.json {
-        check(!f.is_dir(), || {
-            format!("--json {} is a directory, not a file", f.display())
-        })?;
+        check_out_file("--json", f)?;
     }
     let build = match build_kind {
         BuildKind::Join => Build::Join,
@@ -447,6 +485,7 @@ fn check_sizes(a: &SizesArgs) -> Result<(), Error> {
         check_nodes(n)?;
     }
     check(a.lookups >= 1, || "--lookups must be at least 1".to_owned())?;
+    a.out.check()?;
     check_loss("--loss", a.loss)
 }
 
@@ -602,6 +641,7 @@ fn failure(a: &FailureArgs) -> Result<(), Error> {
     })?;
     check(a.lookups >= 1, || "--lookups must be at least 1".to_owned())?;
     check_loss("--loss", a.loss)?;
+    a.out.check()?;
     let s = setup(&a.common, a.loss)?;
     header(
         "failure",
@@ -807,7 +847,7 @@ fn churn(a: &ChurnArgs) -> Result<(), Error> {
     check_loss("--loss", a.loss)?;
     let s = setup(&a.common, a.loss)?;
     let churn = match &a.churn_trace {
-        Some(p) => Churn::Trace(churn::read_trace(p)?),
+        Some(p) => Churn::Trace(churn::read_trace(p).map_err(|e| format!("--churn-trace: {e}"))?),
         None => Churn::Sessions(a.session),
     };
     let spec = churn_spec(&a.churn, churn, a.duration)?;
@@ -930,7 +970,20 @@ fn note_resources(p: &Progress, wall_s: f64) {
 fn verify(a: &VerifyArgs) -> Result<bool, Error> {
     let b = pastry_kernel::DigitWidth::from_bits(a.digit_bits)
         .ok_or_else(|| format!("-b/--digit-bits must be 1, 2, 4 or 8, not {}", a.digit_bits))?;
-    let verdict = trace::verify(&a.nodes, &a.trace, b)?;
+    let verdict = trace::verify(&a.nodes, &a.trace, b).map_err(|e| {
+        // Name the option whose file could not be read or parsed.
+        let file = match &e {
+            trace::ReadError::Io { file, .. } | trace::ReadError::Format { file, .. } => {
+                file.clone()
+            }
+        };
+        let option = if Path::new(&file) == a.nodes {
+            "--nodes"
+        } else {
+            "--trace"
+        };
+        format!("{option}: {e}")
+    })?;
     println!("{verdict}");
     Ok(verdict.all_good())
 }

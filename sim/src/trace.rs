@@ -163,7 +163,7 @@ pub enum ReadError {
 impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ReadError::Io { file, error } => write!(f, "cannot read {file}: {error}"),
+            ReadError::Io { file, error } => write!(f, "cannot read the file {file}: {error}"),
             ReadError::Format { file, line, what } => write!(f, "{file}:{line}: {what}"),
         }
     }
