@@ -764,42 +764,18 @@ where
     /// lately, and merges at once when there are none.
     pub(super) fn plan_merge(&mut self, now: Time, source: Source<H, W>) {
         let candidates = self.candidates(&source);
-        // The nodes that may be offered without a probe: known to the state, or heard from
-        // lately; never one recently found faulty.
-        let mut ok: BTreeSet<W> = BTreeSet::new();
-        let mut unknown = false;
-        for c in &candidates {
-            if self.is_failed(c.id) {
-                continue;
-            }
-            if self.state.knows(c.id) || self.fresh(now, c.id) {
-                ok.insert(c.id);
-            } else {
-                unknown = true;
-            }
-        }
-        // The usual case (a neighbour's heartbeat): every node named is known already, so
-        // nothing needs a probe.
-        if !unknown {
-            self.apply_merge(source, &ok, &BTreeSet::new());
-            return;
-        }
         // The leaf-set members a merge would add. For a leaf set, by the kernel's repair rule
         // on a copy (it may extend a side with a hole, which a plain insert may not). Without
-        // a hole the rule adds no node that `admits` refuses, and the copy is not needed.
-        let leaf_newcomers: Vec<W> = match &source {
-            Source::Leaf(from, leaf) if self.state.leaf_set().holes().any() => {
-                let mut scratch = self.state.clone();
-                let _ = scratch.repair_leaf_set(from, leaf, |_| Some(0u32));
-                scratch
-                    .leaf_set()
-                    .iter()
-                    .filter(|n| !self.state.leaf_set().contains(n.id))
-                    .map(|n| n.id)
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
+        // a hole the rule adds no node that `admits` refuses, and the copy is not needed; with
+        // one it is made at the first candidate that needs it.
+        let holes = matches!(source, Source::Leaf(..)) && self.state.leaf_set().holes().any();
+        let mut leaf_newcomers: Option<Vec<W>> = None;
+        // The nodes that may be offered without a probe (`ok`: known to the state, or heard
+        // from lately), and those to probe first (`wanted`); never one recently found faulty.
+        // A candidate that the state refuses at the host's estimate is neither, and is not
+        // looked up in the peer table: at figures no merge changes, nothing a merge adds makes
+        // the state take a node it refused before, so offering it would change nothing.
+        let mut ok: BTreeSet<W> = BTreeSet::new();
         let mut wanted: Vec<(NodeRef<H, W>, bool)> = Vec::new();
         for c in &candidates {
             if ok.contains(&c.id)
@@ -808,10 +784,36 @@ where
             {
                 continue;
             }
-            let estimate = self.estimator.estimate(&c.handle).unwrap_or(0);
-            let admitted = self.state.admits(c.id, estimate);
-            let leaf = admitted.leaf_set || leaf_newcomers.contains(&c.id);
-            if leaf || admitted.any() {
+            if self.state.knows(c.id) {
+                ok.insert(c.id);
+                continue;
+            }
+            let estimate = self.estimator.estimate(&c.handle);
+            let admitted = self.state.admits(c.id, estimate.unwrap_or(0));
+            let newcomer = holes && {
+                let newcomers = leaf_newcomers.get_or_insert_with(|| match &source {
+                    Source::Leaf(from, leaf) => {
+                        let mut scratch = self.state.clone();
+                        let _ = scratch.repair_leaf_set(from, leaf, |_| Some(0u32));
+                        scratch
+                            .leaf_set()
+                            .iter()
+                            .filter(|n| !self.state.leaf_set().contains(n.id))
+                            .map(|n| n.id)
+                            .collect()
+                    }
+                    _ => Vec::new(),
+                });
+                newcomers.contains(&c.id)
+            };
+            let leaf = admitted.leaf_set || newcomer;
+            let taken = leaf || admitted.any();
+            if !taken && estimate.is_some() {
+                continue;
+            }
+            if self.fresh(now, c.id) {
+                ok.insert(c.id);
+            } else if taken {
                 wanted.push((*c, leaf));
             }
         }

@@ -91,20 +91,22 @@ impl<W: RingWord> Peers<W> {
     /// entry is protected.
     pub fn entry(&mut self, id: W, cap: usize, keep: impl Fn(W) -> bool) -> Option<&mut Peer> {
         if !self.map.contains_key(&id) && self.map.len() >= cap {
-            let mut victims: Vec<(Option<Time>, W)> = self
-                .map
+            // Oldest first; `keep` (a search of the routing state) is asked only of the
+            // entries in turn for eviction, not of the whole table.
+            let mut by_age: Vec<(Option<Time>, W)> =
+                self.map.iter().map(|(k, p)| (p.last_heard, *k)).collect();
+            by_age.sort_unstable();
+            let quota = (cap / 4).max(1);
+            let victims: Vec<W> = by_age
                 .iter()
-                .filter(|(k, _)| !keep(**k))
-                .map(|(k, p)| (p.last_heard, *k))
+                .map(|(_, k)| *k)
+                .filter(|k| !keep(*k))
+                .take(quota)
                 .collect();
             if victims.is_empty() {
                 return None;
             }
-            let evict = (cap / 4).clamp(1, victims.len());
-            if evict < victims.len() {
-                victims.select_nth_unstable(evict - 1);
-            }
-            for (_, k) in victims.iter().take(evict) {
+            for k in &victims {
                 self.map.remove(k);
             }
         }
