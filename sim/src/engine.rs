@@ -108,6 +108,20 @@ impl Traffic {
         self.lost.iter().sum()
     }
 
+    /// Adds `other`, kind by kind.
+    pub fn add(&mut self, other: &Traffic) {
+        for (a, b) in [
+            (&mut self.sent, &other.sent),
+            (&mut self.lost, &other.lost),
+            (&mut self.to_dead, &other.to_dead),
+        ] {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.bytes += other.bytes;
+    }
+
     /// `self - earlier`, kind by kind (the traffic of a window).
     #[must_use]
     pub fn since(&self, earlier: &Traffic) -> Traffic {

@@ -150,7 +150,8 @@ pub struct BuildReport {
     pub nodes: usize,
     /// How.
     pub build: Build,
-    /// Simulated seconds the build took.
+    /// Simulated seconds at the end of the build (from the first join; a join build grown
+    /// through several sizes counts the lookups of the smaller sizes too).
     pub simulated_s: f64,
     /// Wall-clock seconds.
     pub wall_s: f64,
@@ -190,32 +191,51 @@ impl Setup {
         let mut node_config = maintenance.node_config(self.config);
         node_config.leaf_set_routing = self.routing == Routing::LeafSet;
         let mut o = Overlay::new(population, self.net_spec(), node_config);
-        let handles: Vec<Handle> = (0..n).map(crate::model::handle).collect();
         match self.build {
-            Build::Join => {
-                let bar = self.progress.bar("joins", n as u64);
-                for &h in &handles {
-                    o.join_and_settle(h, 600 * SECOND)?;
-                    bar.inc(1);
-                }
-                bar.finish_and_clear();
-            }
+            Build::Join => self.grow(&mut o, 0, n)?,
             Build::Oracle {
                 candidates_per_slot,
             } => {
+                let handles: Vec<Handle> = (0..n).map(crate::model::handle).collect();
                 let per_slot = candidates_per_slot.unwrap_or_else(|| Build::default_candidates(n));
                 o.add_from_ring(&handles, per_slot, &self.progress)?;
             }
         }
-        let report = build_report(&o, self.build, n, started.elapsed().as_secs_f64());
+        let report = build_report(
+            &o,
+            self.build,
+            n,
+            o.traffic(),
+            started.elapsed().as_secs_f64(),
+        );
+        self.note_build(&report);
+        Ok((o, report))
+    }
+
+    /// Joins the nodes `from..to` of the overlay's population one at a time, each through
+    /// the active node nearest to it, each join finished before the next starts.
+    ///
+    /// # Errors
+    /// A join that did not finish within 10 simulated minutes.
+    pub fn grow(&self, o: &mut Overlay, from: usize, to: usize) -> Result<(), Error> {
+        let bar = self.progress.bar("joins", (to - from) as u64);
+        for h in from..to {
+            o.join_and_settle(crate::model::handle(h), 600 * SECOND)?;
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        Ok(())
+    }
+
+    fn note_build(&self, report: &BuildReport) {
         self.progress.note(&format!(
-            "built {n} nodes by {} in {:.1} s ({:.0} simulated s, {:.0} MiB of routing state)",
+            "built {} nodes by {} in {:.1} s ({:.0} simulated s, {:.0} MiB of routing state)",
+            report.nodes,
             self.build.name(),
             report.wall_s,
             report.simulated_s,
             report.state_bytes as f64 / f64::from(1 << 20)
         ));
-        Ok((o, report))
     }
 
     /// An overlay of `n` random nodes ([`Setup::overlay_of`] over the first `n` nodes of the
@@ -232,10 +252,10 @@ impl Setup {
     }
 }
 
-fn build_report(o: &Overlay, build: Build, n: usize, wall_s: f64) -> BuildReport {
+/// The report of a build whose messages were `t`.
+fn build_report(o: &Overlay, build: Build, n: usize, t: &Traffic, wall_s: f64) -> BuildReport {
     let joins = o.meter().joins();
     let per = |c: u64| c as f64 / joins.len().max(1) as f64;
-    let t = o.traffic();
     let (messages_per_join, total_per_join) = if joins.is_empty() {
         (Vec::new(), 0.0)
     } else {
@@ -537,9 +557,14 @@ pub struct SizeResult {
 /// A network and the outcomes of its lookups, kept for traces.
 pub type Kept = (Overlay, Vec<Outcome>);
 
-/// Routes `count` lookups between random node pairs in a network of each size in `sizes`,
-/// with the static experiments' idle maintenance. Returns the results and, when `keep_last`
-/// is set, the last network and its outcomes (with paths) for traces.
+/// Routes `count` lookups between random node pairs in a network of each size in `sizes`
+/// (in increasing order), with the static experiments' idle maintenance. Returns the results
+/// and, when `keep_last` is set, the largest network and its outcomes (with paths) for traces.
+///
+/// A join build grows one network through the sizes: the populations nest and each join
+/// finishes before the next starts, so the network of N nodes is the one a run of N nodes
+/// alone builds (the lookups in between exchange messages between nodes that already know each
+/// other, which changes no state). The oracle build builds each size apart.
 ///
 /// # Errors
 /// A build that failed ([`Setup::overlay`]).
@@ -549,16 +574,45 @@ pub fn sizes_experiment(
     count: usize,
     keep_last: bool,
 ) -> Result<(Vec<SizeResult>, Option<Kept>), Error> {
+    let mut sizes = sizes.to_vec();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let largest = sizes.last().copied().unwrap_or(0);
     let mut results = Vec::new();
     let mut last = None;
+    // A join build's network, grown from size to size, with the messages its lookups sent
+    // (which are not the build's) and the wall time of its joins.
+    let mut grown: Option<Overlay> = None;
+    let mut lookup_traffic = Traffic::default();
+    let mut build_wall = 0.0;
     for (i, &n) in sizes.iter().enumerate() {
-        let (mut o, build_report) = setup.overlay(n, Maintenance::Idle)?;
+        let (mut o, build_report) = match setup.build {
+            Build::Join => {
+                let started = Instant::now();
+                let mut o = grown.take().unwrap_or_else(|| {
+                    let pop = Arc::new(Population::random(setup.seed, largest));
+                    let mut cfg = Maintenance::Idle.node_config(setup.config);
+                    cfg.leaf_set_routing = setup.routing == Routing::LeafSet;
+                    Overlay::new(pop, setup.net_spec(), cfg)
+                });
+                let from = o.meter().joins().len();
+                setup.grow(&mut o, from, n)?;
+                build_wall += started.elapsed().as_secs_f64();
+                let build_traffic = o.traffic().since(&lookup_traffic);
+                let report = build_report(&o, setup.build, n, &build_traffic, build_wall);
+                setup.note_build(&report);
+                (o, report)
+            }
+            Build::Oracle { .. } => setup.overlay(n, Maintenance::Idle)?,
+        };
         let mut r = rng(setup.seed, Stream::Lookups);
         let lookups = pair_lookups(&o, count, &mut r);
         let keep = keep_last && i + 1 == sizes.len();
         o.keep_paths(keep);
         let started = Instant::now();
+        let before = o.traffic().clone();
         let outcomes = run_lookups(&mut o, &lookups, LOOKUP_GAP, &setup.progress, "lookups");
+        lookup_traffic.add(&o.traffic().since(&before));
         setup.progress.note(&format!(
             "routed {} lookups in {:.1} s",
             lookups.len(),
@@ -581,6 +635,8 @@ pub fn sizes_experiment(
         });
         if keep {
             last = Some((o, outcomes));
+        } else if setup.build == Build::Join {
+            grown = Some(o);
         }
     }
     Ok((results, last))

@@ -42,8 +42,8 @@ const REFERENCE: RGBColor = RGBColor(0x7f, 0x7f, 0x7f);
 /// Mean hops against N: measured (for each routing measured), the paper's figure 4, log_{2^b}
 /// N, and with leaf-set routing N / L (each hop of circular routing moves at most L/2 nodes
 /// along the ring, and a key is on average N/4 nodes away: N / (2L) hops, so N / L bounds it
-/// from above), on a logarithmic hop axis then. Writes `dir/hops_vs_nodes.svg` and returns
-/// its path.
+/// from above), on a logarithmic hop axis then. Writes `dir/hops_vs_nodes.svg`, or
+/// `dir/routing_table_gain.svg` when leaf-set routing was measured, and returns its path.
 ///
 /// # Errors
 /// When the file cannot be written.
@@ -53,12 +53,18 @@ pub fn hops_vs_nodes(
     digit_bits: u32,
     leaf_set_len: usize,
 ) -> Result<PathBuf, PlotError> {
-    let file = dir.join("hops_vs_nodes.svg");
+    let leaf = results.iter().any(|r| r.routing == Routing::LeafSet);
+    let file = dir.join(if leaf {
+        "routing_table_gain.svg"
+    } else {
+        "hops_vs_nodes.svg"
+    });
     let mut xs: Vec<f64> = results.iter().map(|r| r.nodes as f64).collect();
-    xs.extend(paper::FIG4_HOPS.iter().map(|(n, _)| *n as f64));
+    if !leaf {
+        xs.extend(paper::FIG4_HOPS.iter().map(|(n, _)| *n as f64));
+    }
     let lo = xs.iter().copied().fold(f64::INFINITY, f64::min) * 0.8;
     let hi = xs.iter().copied().fold(0.0, f64::max) * 1.25;
-    let leaf = results.iter().any(|r| r.routing == Routing::LeafSet);
     let measured_top = results
         .iter()
         .map(|r| r.stats.mean_hops.max(r.log_n))
@@ -82,10 +88,14 @@ pub fn hops_vs_nodes(
         .iter()
         .map(|(n, h)| (*n as f64, *h))
         .collect();
-    let mut series = vec![
-        curve(log_pts, REFERENCE, format!("log{} N", 1u32 << digit_bits)),
-        curve(paper_pts, PAPER, "paper, figure 4".to_owned()),
-    ];
+    let mut series = vec![curve(
+        log_pts,
+        REFERENCE,
+        format!("log{} N", 1u32 << digit_bits),
+    )];
+    if !leaf {
+        series.push(curve(paper_pts, PAPER, "paper, figure 4".to_owned()));
+    }
     if leaf {
         let l = leaf_set_len as f64;
         let pts = vec![(lo, lo / l), (hi, hi / l)];

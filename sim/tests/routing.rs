@@ -143,3 +143,18 @@ fn trace_of_a_run_verifies_independently() {
     assert!(e.to_string().contains("missing.txt"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A join build grows one network through the sizes of a run; the network of each size is
+/// the one a run of that size alone builds, and measures the same.
+#[test]
+fn a_grown_network_measures_as_one_built_alone() {
+    let s = setup(6, Build::Join);
+    let (grown, _) = experiment::sizes_experiment(&s, &[200, 80], 500, false).unwrap();
+    let (alone, _) = experiment::sizes_experiment(&s, &[200], 500, false).unwrap();
+    assert_eq!(grown.iter().map(|r| r.nodes).collect::<Vec<_>>(), [80, 200]);
+    assert_eq!(grown[1].stats, alone[0].stats);
+    assert_eq!(
+        grown[1].build_report.messages_per_join,
+        alone[0].build_report.messages_per_join
+    );
+}
