@@ -187,7 +187,7 @@ impl Meter {
     }
 
     /// The root of `key` among the active nodes: the closer of the active ids just below and
-    /// just above it on the ring (wrapping), by DESIGN.md's `closer`.
+    /// just above it on the ring (wrapping), by `closer` (docs/design.md).
     #[must_use]
     pub fn root(&self, key: Guid) -> Option<Handle> {
         let above = self

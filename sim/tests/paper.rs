@@ -1,4 +1,4 @@
-//! The simulator's acceptance runs beside the paper's figures (`src/paper.rs`), at the paper's
+//! The simulator's acceptance runs beside the published figures (the Pastry paper's figures 4
 //! to 7 and 10, MSPastry's dependability figures), seed 1, through messages.
 //!
 //! Release builds only. `cargo test --release -p pastry-sim` runs the ones CI runs, at sizes
