@@ -439,14 +439,18 @@ fn setup_with(c: &Common, loss: f64, default_build: BuildKind) -> Result<Setup, 
 }
 
 fn header(what: &str, s: &Setup, extra: &str) {
+    header_with_loss(what, s, &s.loss.to_string(), extra);
+}
+
+/// The header with the message loss as given (`dependability` runs several).
+fn header_with_loss(what: &str, s: &Setup, loss: &str, extra: &str) {
     let c = s.config;
     println!(
-        "pastry-sim {what}: b = {}, L = {}, |M| = {}, build {}, message loss {}, seed {}{extra}",
+        "pastry-sim {what}: b = {}, L = {}, |M| = {}, build {}, message loss {loss}, seed {}{extra}",
         c.digit_width().bits(),
         c.leaf_set_len(),
         c.neighborhood_len(),
         s.build.name(),
-        s.loss,
         s.seed
     );
 }
@@ -889,9 +893,11 @@ fn dependability(a: &DependabilityArgs) -> Result<(), Error> {
     })?;
     let mut results = Vec::new();
     let base = setup_with(&a.common, 0.0, BuildKind::Oracle)?;
-    header(
+    let losses: Vec<String> = a.loss.iter().map(f64::to_string).collect();
+    header_with_loss(
         "dependability",
         &base,
+        &losses.join(", "),
         &format!(
             ", {} nodes, {} h measured after {:.0} min of warm-up, protocol defaults (T_ls 20 s, T_o 1 s, T_rt 15 min, hop timeout 1 s within 50 ms..10 s, 10 retries)",
             a.churn.nodes,
