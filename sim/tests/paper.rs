@@ -260,7 +260,11 @@ fn overnet_sessions_with_loss_at_2000_nodes_within_mspastry_figures() {
 }
 
 /// The same at 10,000 nodes for two hours, without and with loss (the delay penalty with loss
-/// held to [`RDP_MEAN_AT_5_PERCENT_LOSS_MAX`]). By hand.
+/// held to [`RDP_MEAN_AT_5_PERCENT_LOSS_MAX`]). By hand. It fails today, and is kept at
+/// MSPastry's figures so that it shows when they are met: without loss, 5.7e-5 of the
+/// lookups are lost and the mean delay penalty is 2.922 (the README's dependability section
+/// gives what was measured and what is not diagnosed yet: crash timeouts, and joins that wait
+/// about 7 s under churn while holding the lookups for their keys).
 #[test]
 #[ignore = "by hand: 10,000 nodes for two simulated hours, twice"]
 fn overnet_sessions_at_10000_nodes_within_mspastry_figures() {
