@@ -13,6 +13,8 @@
 //!   crash, leave, lookups) and the meter that keeps the truth the measures need;
 //! * [`experiment`]: the paper's experiments (hops, locality, failures) and their statistics;
 //! * [`churn`]: churn from sessions or a trace, and the dependability measures over time;
+//! * [`dht`]: a `pastry-dht` engine on every node: values stored, read, updated and removed
+//!   under churn and loss, against what the writers were told;
 //! * [`quality`]: routing-table quality against the proximity-best choice (figure 7);
 //! * [`paper`]: the published figures, printed beside the measured ones;
 //! * [`trace`]: route traces and node lists, and an independent checker for them;
@@ -26,6 +28,7 @@
 //! gives the same output.
 
 pub mod churn;
+pub mod dht;
 pub mod engine;
 pub mod experiment;
 pub mod grid;

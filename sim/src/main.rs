@@ -33,6 +33,9 @@ Examples:
   # MSPastry's dependability experiment, one configuration
   pastry-sim dependability --nodes 2000 --hours 1 --session exp:135m --loss 0.05 --json f.json
 
+  # The DHT under churn: 20,000 keys on 2,000 nodes, an hour of 135-minute sessions
+  pastry-sim dht --nodes 2000 --keys 20000 --hours 1 --session exp:135m --json dht.json
+
   # Check a run's routes independently of the simulator
   pastry-sim hops --nodes 100000 --trace routes.jsonl --nodes-out nodes.txt
   pastry-sim verify-trace --nodes nodes.txt --trace routes.jsonl";
@@ -74,6 +77,11 @@ enum Command {
     /// from every node, measured beside MSPastry's published figures.
     #[command(after_help = EXAMPLES)]
     Dependability(DependabilityArgs),
+    /// The DHT under churn: a pastry-dht engine on every node, keys put at the start, then
+    /// gets, updates and removes from random nodes for hours of churn and loss; gets that
+    /// return the newest version, values lost, records per node, maintenance bytes.
+    #[command(after_help = EXAMPLES)]
+    Dht(DhtArgs),
     /// Checks a --trace file against a --nodes-out file without the simulator's state: every
     /// path must start at its source, end at the root of its key among the listed nodes and
     /// make progress at every hop.
@@ -300,6 +308,54 @@ struct DependabilityArgs {
     churn: ChurnCommon,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Args, Debug)]
+struct DhtArgs {
+    /// Nodes at the start, and the mean size under churn.
+    #[arg(short, long, default_value_t = 2_000)]
+    nodes: usize,
+    /// Keys put at the start, from random nodes.
+    #[arg(short, long, default_value_t = 20_000)]
+    keys: usize,
+    /// Simulated hours of churn with gets and writes (after the keys are stored).
+    #[arg(long, default_value_t = 1.0)]
+    hours: f64,
+    /// Session times: `none`, `exp:MEAN` or `pareto:MEAN[:SHAPE]` (MEAN like 30m, 2h).
+    #[arg(long, default_value = "exp:135m")]
+    session: Session,
+    /// Probability that a message is lost.
+    #[arg(long, default_value_t = 0.0)]
+    loss: f64,
+    /// Seed of every random choice; the same seed gives the same output.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Gets of random keys per simulated second over the whole network. Default: one per
+    /// node a minute (N / 60).
+    #[arg(long)]
+    get_rate: Option<f64>,
+    /// Writes (updates and removes) per simulated second over the whole network. Default:
+    /// one per node every ten minutes (N / 600).
+    #[arg(long)]
+    write_rate: Option<f64>,
+    /// The share of writes that are removes (a removed key is not written again).
+    #[arg(long, default_value_t = 0.1)]
+    remove_share: f64,
+    /// Bytes of every value.
+    #[arg(long, default_value_t = 100)]
+    value_bytes: usize,
+    /// Replicas per key k (at most L/2 + 1).
+    #[arg(long, default_value_t = 5)]
+    replicas: usize,
+    /// Simulated time after the operations stop (churn goes on) for the last ones to finish.
+    #[arg(long, default_value = "2m", value_parser = duration_or_zero)]
+    drain: f64,
+    /// Write the results as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// No progress bars or timing notes on standard error.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -958,6 +1014,143 @@ impl DependabilityArgs {
     }
 }
 
+fn dht(a: &DhtArgs) -> Result<(), Error> {
+    check_nodes(a.nodes)?;
+    check(a.keys >= 1 && u32::try_from(a.keys).is_ok(), || {
+        format!("--keys must be in 1..=4294967295, not {}", a.keys)
+    })?;
+    check(a.hours.is_finite() && a.hours > 0.0, || {
+        format!("--hours must be positive, not {}", a.hours)
+    })?;
+    check_loss("--loss", a.loss)?;
+    let get_rate = a.get_rate.unwrap_or(a.nodes as f64 / 60.0);
+    check(get_rate.is_finite() && get_rate > 0.0, || {
+        format!("--get-rate must be a positive number of gets per second, not {get_rate}")
+    })?;
+    let write_rate = a.write_rate.unwrap_or(a.nodes as f64 / 600.0);
+    check(write_rate.is_finite() && write_rate >= 0.0, || {
+        format!("--write-rate must be a number of writes per second, 0 or more, not {write_rate}")
+    })?;
+    check((0.0..=1.0).contains(&a.remove_share), || {
+        format!("--remove-share must be in [0, 1], not {}", a.remove_share)
+    })?;
+    let mut cfg = pastry_dht::DhtConfig::default();
+    check(a.value_bytes <= cfg.max_value, || {
+        format!(
+            "--value-bytes must be at most the DHT's value cap {}, not {}",
+            cfg.max_value, a.value_bytes
+        )
+    })?;
+    let routing = Config::PAPER;
+    check((1..=routing.max_replicas()).contains(&a.replicas), || {
+        format!(
+            "--replicas must be in 1..={} (L/2 + 1), not {}",
+            routing.max_replicas(),
+            a.replicas
+        )
+    })?;
+    cfg.replicas = a.replicas;
+    if let Some(f) = &a.json {
+        check_out_file("--json", f)?;
+    }
+    let net = pastry_sim::dht::DhtNet {
+        config: routing,
+        latency: Latency::WAN,
+        loss: a.loss,
+        seed: a.seed,
+        progress: if a.quiet {
+            Progress::quiet()
+        } else {
+            Progress::visible()
+        },
+    };
+    let spec = pastry_sim::dht::DhtSpec {
+        nodes: a.nodes,
+        keys: a.keys,
+        session: a.session,
+        duration_s: a.hours * 3600.0,
+        get_rate,
+        write_rate,
+        remove_share: a.remove_share,
+        value_bytes: a.value_bytes,
+        load_s: 60.0,
+        drain_s: a.drain,
+        dht: cfg,
+    };
+    println!(
+        "pastry-sim dht: b = 4, L = 16, |M| = 32, k = {}, T_rep {} s, {} nodes, {} keys of {} bytes, sessions {}, message loss {}, seed {}; {} h of churn with {:.1} gets and {:.2} writes a second ({:.0}% removes), {:.0} s of drain",
+        cfg.replicas,
+        cfg.replication_period.as_secs(),
+        a.nodes,
+        a.keys,
+        a.value_bytes,
+        a.session,
+        a.loss,
+        a.seed,
+        a.hours,
+        get_rate,
+        write_rate,
+        a.remove_share * 100.0,
+        a.drain
+    );
+    let r = pastry_sim::dht::dht_run(&net, &spec)?;
+    print_dht(&r);
+    note_resources(&net.progress, r.wall_s);
+    if let Some(p) = &a.json {
+        std::fs::write(p, serde_json::to_string_pretty(&r)? + "\n")
+            .map_err(|e| file_error("--json", p, &e))?;
+    }
+    Ok(())
+}
+
+fn print_dht(r: &pastry_sim::dht::DhtResult) {
+    let w = |name: &str, x: &pastry_sim::dht::Writes| {
+        println!(
+            "{name}: {} issued, {} acknowledged ({} with fewer than k copies), {} failed, {} unanswered",
+            x.issued, x.done, x.short, x.failed, x.unanswered
+        );
+    };
+    w("puts at the start", &r.puts);
+    println!("  stored in {:.1} simulated s", r.load_took_s);
+    println!(
+        "churn: {} arrivals, {} departures, {:.0} live nodes on average",
+        r.arrivals, r.departures, r.mean_live
+    );
+    w("updates", &r.updates);
+    w("removes", &r.removes);
+    let g = &r.gets;
+    println!(
+        "gets: {} issued, {} counted; newest version {} ({:.5}%), older {} (of which a removed key's value {}), failed {}, unanswered {}; {} left out (the issuing node departed)",
+        g.issued,
+        g.counted(),
+        g.newest,
+        r.newest_fraction * 100.0,
+        g.stale,
+        g.reappeared,
+        g.failed,
+        g.unanswered,
+        g.abandoned
+    );
+    let e = &r.end;
+    println!(
+        "at the end: {} keys with a value, {} values lost, {} under-replicated (newest version on fewer than k of the k closest); {} removed keys, {} would reappear",
+        e.live_keys, e.values_lost, e.under_replicated, e.removed_keys, e.removed_reappear
+    );
+    println!(
+        "records per node: mean {:.1}, max {} (max over mean {:.2}); {:.2} copies per key written; {} active nodes",
+        e.records_mean, e.records_max, e.records_max_over_mean, e.copies_per_key, e.active
+    );
+    println!(
+        "maintenance {:.1} bytes per second per node (DHT payloads); all traffic {:.1} bytes per second per node; {} maintenance rounds, {} keys handed off, {} writes refused full; {} messages lost",
+        r.maintenance_bytes_per_node_s,
+        r.all_bytes_per_node_s,
+        r.rounds,
+        r.handed_off,
+        r.refused_full,
+        r.messages_lost
+    );
+}
+
 /// The process's peak resident memory, from /proc (Linux), in MiB.
 fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -1003,6 +1196,7 @@ fn main() -> ExitCode {
         Command::Quality(a) => quality(a).map(|()| true),
         Command::Churn(a) => churn(a).map(|()| true),
         Command::Dependability(a) => dependability(a).map(|()| true),
+        Command::Dht(a) => dht(a).map(|()| true),
         Command::VerifyTrace(a) => verify(a),
     };
     match result {
