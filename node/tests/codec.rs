@@ -224,15 +224,7 @@ fn oversize_payloads_are_refused() {
 #[test]
 fn decode_seeds_are_committed_and_pass() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/node_decode");
-    let mut committed: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .expect("the seed folder")
-        .map(|e| {
-            let e = e.expect("an entry");
-            let name = e.file_name().into_string().expect("a UTF-8 name");
-            (name, std::fs::read(e.path()).expect("readable"))
-        })
-        .collect();
-    committed.sort();
+    let committed = pastry_kernel::fuzzing::committed_seeds(&dir);
     let mut expected = pastry_node::fuzzing::decode_seeds();
     expected.sort();
     assert_eq!(committed, expected, "fuzz/seeds/node_decode is stale");

@@ -118,7 +118,7 @@ pub use route::{
     check_route_finds_covered_root, check_route_makes_progress, check_route_matches_paper,
     known_nodes, leaf_root, RouteInput,
 };
-pub use seeds::{seed_names, SEED_SHAPES, SEED_TARGETS};
+pub use seeds::{committed_seeds, seed_names, SEED_SHAPES, SEED_TARGETS};
 pub use state_ops::{check_state_ops, StateOp, StateOpsInput};
 
 /// The `arbitrary` crate the inputs derive `Arbitrary` from, for harnesses that decode fuzz

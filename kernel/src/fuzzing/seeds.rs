@@ -54,3 +54,30 @@ pub fn seed_names(target: &str) -> Vec<String> {
     names.sort();
     names
 }
+
+/// The committed seeds in `dir` (a `fuzz/seeds/<target>/` folder) as (file name, bytes),
+/// sorted by name: what a seed-replay test compares with the seeds it expects.
+///
+/// # Panics
+/// When the folder or one of its files cannot be read, or a name is not UTF-8 (a test helper:
+/// the panic message names the path).
+#[must_use]
+pub fn committed_seeds(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let entries =
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("seed folder {}: {e}", dir.display()));
+    let mut seeds: Vec<(String, Vec<u8>)> = entries
+        .map(|e| {
+            let e = e.unwrap_or_else(|e| panic!("seed folder {}: {e}", dir.display()));
+            let path = e.path();
+            let name = e
+                .file_name()
+                .into_string()
+                .unwrap_or_else(|n| panic!("seed name {n:?} is not UTF-8"));
+            let bytes =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("seed {}: {e}", path.display()));
+            (name, bytes)
+        })
+        .collect();
+    seeds.sort();
+    seeds
+}
