@@ -39,7 +39,8 @@
 //! All additive; the default build is `#![no_std]` (it needs `alloc` for the state's storage).
 //! `std` (the `sync` module: one writer, many readers sharing a state), `serde` (below),
 //! `arbitrary`, `proptest` (strategies for downstream tests), `digest` (`Guid::digest`),
-//! `fuzzing` (the properties the fuzz targets run).
+//! `fuzzing` (the properties the fuzz targets run), `laws` (only `fuzzing::claims`: the laws of
+//! the arithmetic over any `Word`, shared by the property tests and the Z3 proofs).
 //!
 //! ## serde
 //! With the feature `serde`, ids, configurations, node references and entries serialize as
@@ -95,7 +96,8 @@ pub mod codec;
 mod common_api;
 mod config;
 mod error;
-#[cfg(feature = "fuzzing")]
+// `fuzzing` implies `laws`; with `laws` alone the module holds only `fuzzing::claims`.
+#[cfg(feature = "laws")]
 pub mod fuzzing;
 mod global_knowledge;
 mod guid;

@@ -1,5 +1,6 @@
 //! Law-named property tests of the ring and prefix arithmetic (docs/design.md) on 128-bit ids
-//! (proptest), each calling the law's function in `pastry_kernel::fuzzing::laws`.
+//! (proptest), each calling the law's function in `pastry_kernel::fuzzing::laws`, which asserts
+//! the law's claim in `pastry_kernel::fuzzing::claims` — the function the Z3 proofs prove.
 
 mod common;
 
@@ -37,6 +38,16 @@ proptest! {
     }
 
     #[test]
+    fn clockwise_distances_sum_to_zero((a, k, _) in triple()) {
+        laws::clockwise_distances_sum_to_zero(a, k);
+    }
+
+    #[test]
+    fn clockwise_distance_reaches_key((a, k, _) in triple()) {
+        laws::clockwise_distance_reaches_key(a, k);
+    }
+
+    #[test]
     fn ring_wraparound_at_zero(a in guid(), d in guid()) {
         laws::ring_wraparound(a, d);
         // Across 0 from just below 2^128.
@@ -64,8 +75,30 @@ proptest! {
     }
 
     #[test]
+    fn shl_is_at_most_digit_count((a, k, _) in triple(), b in digit_width()) {
+        laws::shl_is_at_most_digit_count(a, k, b);
+        laws::shl_is_at_most_digit_count(a, a, b);
+    }
+
+    #[test]
+    fn digits_differ_at_shl((a, k, _) in triple(), b in digit_width()) {
+        laws::digits_differ_at_shl(a, k, b);
+    }
+
+    #[test]
     fn shl_agrees_with_digit_by_digit((a, k, _) in triple(), b in digit_width()) {
         laws::shl_matches_digit_by_digit(a, k, b);
+    }
+
+    #[test]
+    fn digit_matches_extract(a in guid(), r in guid(), b in digit_width()) {
+        laws::digit_matches_extract(a, r, b);
+    }
+
+    #[test]
+    fn slot_satisfies_design((own, node, _) in triple(), b in digit_width()) {
+        laws::slot_satisfies_design(own, node, b);
+        laws::slot_of_self_is_past_last_row(own, b);
     }
 
     #[test]
@@ -91,6 +124,11 @@ proptest! {
     }
 
     #[test]
+    fn closer_matches_design((k, x, y) in triple()) {
+        laws::closer_matches_design(k, x, y);
+    }
+
+    #[test]
     fn closer_ties_go_clockwise(k in guid(), d in guid()) {
         laws::closer_ties_go_clockwise(k, d);
     }
@@ -101,8 +139,27 @@ proptest! {
     }
 
     #[test]
-    fn progress_is_a_strict_order((k, a, t) in triple(), b in digit_width()) {
-        laws::progress_is_a_strict_order(k, a, t, b);
+    fn table_next_hop_extends_prefix((own, k, node) in triple(), b in digit_width()) {
+        laws::table_next_hop_extends_prefix(own, k, node, b);
+    }
+
+    #[test]
+    fn rare_case_choice_makes_progress((own, k, t) in triple(), b in digit_width()) {
+        laws::rare_case_choice_makes_progress(own, k, t, b);
+    }
+
+    #[test]
+    fn rare_case_preference_is_a_strict_total_order(
+        (k, x, y) in triple(), z in guid(), b in digit_width(),
+    ) {
+        laws::rare_case_preference_is_a_strict_total_order(k, x, y, z, b);
+        laws::rare_case_preference_is_a_strict_total_order(k, y, z, x, b);
+    }
+
+    #[test]
+    fn progress_is_a_strict_order((k, a, t) in triple(), z in guid(), b in digit_width()) {
+        laws::progress_is_a_strict_order(k, a, t, z, b);
+        laws::progress_is_a_strict_order(k, t, z, a, b);
     }
 
     #[test]

@@ -43,6 +43,8 @@ fn quickcheck_ring_laws_on_every_width() {
             laws::ring_distance_symmetry(a, k);
             laws::ring_distance_at_most_half(a, k);
             laws::ring_distance_triangle_inequality(a, k, x);
+            laws::clockwise_distances_sum_to_zero(a, k);
+            laws::clockwise_distance_reaches_key(a, k);
             laws::ring_wraparound(a, x);
             laws::ring_translation(a, k, x);
             laws::in_arc_matches_definition(a, x, k);
@@ -59,8 +61,16 @@ fn quickcheck_shl_laws_on_every_width_and_b() {
                 laws::shl_of_self_is_digit_count(a, b);
                 laws::shl_symmetry(a, k, b);
                 laws::shl_ultrametric(a, k, x, b);
+                laws::shl_is_at_most_digit_count(a, k, b);
+                laws::digits_differ_at_shl(a, k, b);
                 laws::shl_matches_digit_by_digit(a, k, b);
-                laws::progress_is_a_strict_order(k, a, x, b);
+                laws::digit_matches_extract(a, x, b);
+                laws::slot_satisfies_design(a, x, b);
+                laws::slot_of_self_is_past_last_row(a, b);
+                laws::table_next_hop_extends_prefix(a, k, x, b);
+                laws::rare_case_choice_makes_progress(a, k, x, b);
+                laws::rare_case_preference_is_a_strict_total_order(k, a, x, a.wrapping_add(&x), b);
+                laws::progress_is_a_strict_order(k, a, x, a.wrapping_add(&x), b);
             }
         });
     }
@@ -75,6 +85,7 @@ fn quickcheck_closer_laws_on_every_width() {
             laws::closer_is_asymmetric(k, x, y);
             laws::closer_is_transitive(k, x, y, z);
             laws::closer_is_total(k, x, y);
+            laws::closer_matches_design(k, x, y);
             laws::closer_ties_go_clockwise(k, x);
             laws::root_of_a_set_is_unique(k, &[x, y, z, k.wrapping_add(&x), k.wrapping_sub(&x)]);
         });
@@ -101,6 +112,10 @@ fn quickcheck_laws_on_near_values() {
             for b in DigitWidth::ALL {
                 laws::shl_ultrametric(a, x, a.wrapping_add(&x), b);
                 laws::shl_matches_digit_by_digit(a, x, b);
+                laws::digits_differ_at_shl(a, x, b);
+                laws::slot_satisfies_design(a, x, b);
+                laws::table_next_hop_extends_prefix(a, x, a.wrapping_add(&x), b);
+                laws::progress_is_a_strict_order(x, a, a.wrapping_add(&x), a.wrapping_sub(&x), b);
             }
             laws::closer_is_total(a, x, a.wrapping_sub(&x));
             laws::closer_ties_go_clockwise(a, x.wrapping_sub(&a));

@@ -1,4 +1,5 @@
-//! The arithmetic against the reference and the laws, on every word width: [`check_arith`].
+//! The arithmetic against the reference and the laws (every claim of [`claims`](super::claims)),
+//! on every word width: [`check_arith`].
 
 use super::laws;
 use super::reference as r;
@@ -59,18 +60,29 @@ pub fn check_arith_on<W: RingWord>(input: &ArithInput) {
     laws::ring_distance_symmetry(a, k);
     laws::ring_distance_at_most_half(a, k);
     laws::ring_distance_triangle_inequality(a, k, x);
+    laws::clockwise_distances_sum_to_zero(a, k);
+    laws::clockwise_distance_reaches_key(a, k);
     laws::ring_wraparound(a, k);
     laws::ring_translation(a, k, x);
+    laws::in_arc_matches_definition(a, x, k);
     laws::shl_of_self_is_digit_count(a, b);
     laws::shl_symmetry(a, k, b);
     laws::shl_ultrametric(a, k, x, b);
+    laws::shl_is_at_most_digit_count(a, k, b);
+    laws::digits_differ_at_shl(a, k, b);
     laws::shl_matches_digit_by_digit(a, k, b);
+    laws::digit_matches_extract(a, y, b);
+    laws::slot_satisfies_design(a, x, b);
+    laws::slot_of_self_is_past_last_row(a, b);
     laws::closer_is_irreflexive(k, x);
     laws::closer_is_asymmetric(k, x, y);
     laws::closer_is_transitive(k, x, y, a);
     laws::closer_is_total(k, x, y);
+    laws::closer_matches_design(k, x, y);
     laws::closer_ties_go_clockwise(k, x);
     laws::root_of_a_set_is_unique(k, &[a, x, y, k.wrapping_add(&x), k.wrapping_sub(&x)]);
-    laws::progress_is_a_strict_order(k, a, x, b);
-    laws::in_arc_matches_definition(a, x, k);
+    laws::table_next_hop_extends_prefix(a, k, x, b);
+    laws::rare_case_choice_makes_progress(a, k, x, b);
+    laws::rare_case_preference_is_a_strict_total_order(k, a, x, y, b);
+    laws::progress_is_a_strict_order(k, a, x, y, b);
 }

@@ -13,7 +13,11 @@
 //! * [`paper_route`]: route(k) transcribed line by line from Table 1 of the Pastry paper, the
 //!   lines quoted in comments, made total and deterministic exactly as docs/design.md, *Route*,
 //!   says;
-//! * [`laws`]: the algebraic laws of the ring and prefix arithmetic, one function per law;
+//! * [`claims`]: the laws of the ring and prefix arithmetic, each written once over any
+//!   [`Word`](crate::Word) and an [`Arith`](claims::Arith) (the kernel's or a planted-bug
+//!   variant), returning the law's truth value; the Z3 proofs prove the same functions;
+//! * [`laws`]: one function per law that evaluates its claim on machine words and panics with
+//!   the law's name when it is false, plus the comparisons with the reference;
 //! * brute-force models of the leaf set, routing table and neighborhood set that are replayed
 //!   beside the kernel's structures ([`check_leaf_set_ops`], [`check_table_ops`],
 //!   [`check_neighborhood_ops`], [`check_state_ops`]);
@@ -63,7 +67,8 @@
 //! | file | what |
 //! |---|---|
 //! | `reference.rs` | [`reference`](mod@reference): the slow, obvious definitions |
-//! | `laws.rs` | [`laws`]: each law of the arithmetic once, generic over [`Word`](crate::Word) |
+//! | `claims.rs` | [`claims`]: each law of the arithmetic once, generic over [`Word`](crate::Word), shared with the proofs (feature `laws`) |
+//! | `laws.rs` | [`laws`]: the claims asserted on machine words, with the reference comparisons |
 //! | `arith.rs` | [`check_arith`]: the arithmetic against the reference and the laws |
 //! | `paper.rs` | [`paper_route`]: the paper's Table 1 |
 //! | `route.rs` | the route properties of one state ([`check_route_at`], [`check_route`]) |
@@ -75,6 +80,8 @@
 //! | `codec.rs` | the codec's properties ([`check_decode`], [`check_roundtrip`]) |
 //! | `seeds.rs` | the names of the committed fuzz seeds ([`seed_names`]) |
 
+// The links above name items that exist only with `fuzzing`.
+#![cfg_attr(not(feature = "fuzzing"), allow(rustdoc::broken_intra_doc_links))]
 // The properties report violations by panicking; that is their whole purpose.
 #![allow(
     clippy::panic,
@@ -83,44 +90,70 @@
     clippy::expect_used
 )]
 
+// With the feature `laws` alone (the proofs crate), only the claims; everything else needs
+// `fuzzing`.
+#[cfg(feature = "fuzzing")]
 mod arith;
+pub mod claims;
+#[cfg(feature = "fuzzing")]
 mod codec;
+#[cfg(feature = "fuzzing")]
 mod join_merge;
+#[cfg(feature = "fuzzing")]
 pub mod laws;
+#[cfg(feature = "fuzzing")]
 mod models;
+#[cfg(feature = "fuzzing")]
 mod network;
+#[cfg(feature = "fuzzing")]
 mod paper;
+#[cfg(feature = "fuzzing")]
 pub mod reference;
+#[cfg(feature = "fuzzing")]
 mod rejected;
+#[cfg(feature = "fuzzing")]
 mod route;
+#[cfg(feature = "fuzzing")]
 mod seeds;
+#[cfg(feature = "fuzzing")]
 mod state_ops;
 
+#[cfg(feature = "fuzzing")]
 pub use arith::{check_arith, check_arith_on, ArithInput};
+#[cfg(feature = "fuzzing")]
 pub use codec::{
     check_decode, check_decode_as, check_roundtrip, check_state_roundtrip, RoundtripInput,
     RoundtripStep,
 };
+#[cfg(feature = "fuzzing")]
 pub use join_merge::{
     check_join_merge_ops, check_state_sequence, join_merge_figure, JoinMergeInput, JoinMergeOp,
     StateSequence,
 };
+#[cfg(feature = "fuzzing")]
 pub use models::{
     check_leaf_set_ops, check_leaf_set_sides, check_neighborhood_keeps_the_nearest,
     check_neighborhood_ops, check_table_ops, check_table_slots, LeafOp, LeafSetInput,
     NeighborhoodInput, NeighborhoodOp, TableInput, TableOp,
 };
+#[cfg(feature = "fuzzing")]
 pub use network::{check_network, Network, NetworkInput, Trace};
+#[cfg(feature = "fuzzing")]
 pub use paper::paper_route;
+#[cfg(feature = "fuzzing")]
 pub use rejected::{check_config_new, check_guid_parse, ConfigInput};
+#[cfg(feature = "fuzzing")]
 pub use route::{
     check_replica_set, check_route, check_route_at, check_route_delivers_only_when_allowed,
     check_route_finds_covered_root, check_route_makes_progress, check_route_matches_paper,
     known_nodes, leaf_root, RouteInput,
 };
+#[cfg(feature = "fuzzing")]
 pub use seeds::{committed_seeds, seed_names, SEED_SHAPES, SEED_TARGETS};
+#[cfg(feature = "fuzzing")]
 pub use state_ops::{check_state_ops, StateOp, StateOpsInput};
 
 /// The `arbitrary` crate the inputs derive `Arbitrary` from, for harnesses that decode fuzz
 /// inputs (seed corpora, artifacts) with the same version.
+#[cfg(feature = "fuzzing")]
 pub use arbitrary;
