@@ -12,9 +12,12 @@
 //!   [`Verdict`] is the answer, with the counterexample printed when there is
 //!   one.
 //! * [`theorems`]: the laws of docs/design.md, each a function generic over an
-//!   [`Arith`] and the word width.
-//! * [`variants`]: the kernel's definitions ([`Kernel`]) and deliberately wrong variants that
-//!   the tests show Z3 refutes.
+//!   [`Arith`] and the word width. A law that is a claim about a few words is written once, in
+//!   `pastry_kernel::fuzzing::claims` (feature `laws`): the kernel's property tests assert that
+//!   function on machine words, and the theorem of the same name proves it on symbolic words.
+//! * [`variants`]: the kernel's definitions ([`Kernel`]; [`Arith`] and [`Kernel`] are the
+//!   kernel's `fuzzing::claims` items) and deliberately wrong variants that the tests show Z3
+//!   refutes.
 //! * [`exhaustive`]: runs the kernel's `NodeState::route` on whole narrow networks and checks
 //!   every route against the brute-force root.
 //!

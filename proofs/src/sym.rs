@@ -122,13 +122,6 @@ impl<const N: u32> SymWord<N> {
         SymBool(self.0.bvule(&other.0))
     }
 
-    /// `self`, zero-extended by one bit: a term of width `N + 1` in which sums of two words
-    /// cannot wrap.
-    #[must_use]
-    pub fn widened(&self) -> BV {
-        self.0.zero_ext(1)
-    }
-
     /// Digit number `i` of `self` for digits of `b` bits, digit 0 the most significant, read
     /// with a bit-vector *extract* of bits `N - 1 - i·b ..= N - (i + 1)·b` and zero-extended to
     /// `N` bits. This is the specification of a digit, independent of the kernel's shifts.
@@ -239,10 +232,6 @@ pub trait Sym: Word<Bool = SymBool> + 'static {
     fn fresh(name: &str) -> (Self, Vec<SymBool>);
     /// The value of this term under `model`, when it has one.
     fn eval(&self, model: &z3::Model) -> Option<u128>;
-    /// The unsigned comparison `self <= other`.
-    fn le(&self, other: &Self) -> SymBool;
-    /// `self <= a + b`, the sum taken without wrapping.
-    fn at_most_sum(&self, a: &Self, b: &Self) -> SymBool;
 }
 
 impl<const N: u32> Sym for SymWord<N> {
@@ -254,12 +243,6 @@ impl<const N: u32> Sym for SymWord<N> {
     }
     fn eval(&self, model: &z3::Model) -> Option<u128> {
         model.eval(&self.0, true).and_then(|v| bv_value(&v))
-    }
-    fn le(&self, other: &Self) -> SymBool {
-        self.ule(other)
-    }
-    fn at_most_sum(&self, a: &Self, b: &Self) -> SymBool {
-        SymBool(self.widened().bvule(a.widened().bvadd(b.widened())))
     }
 }
 
@@ -363,11 +346,5 @@ impl<const N: u32> Sym for IntWord<N> {
     }
     fn eval(&self, model: &z3::Model) -> Option<u128> {
         model.eval(&self.0, true).and_then(|v| v.as_u128())
-    }
-    fn le(&self, other: &Self) -> SymBool {
-        SymBool(self.0.le(&other.0))
-    }
-    fn at_most_sum(&self, a: &Self, b: &Self) -> SymBool {
-        SymBool(self.0.le(Int::add(&[&a.0, &b.0])))
     }
 }

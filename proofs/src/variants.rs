@@ -1,71 +1,17 @@
 //! The definitions the theorems are stated over: the kernel's own, or a deliberately wrong
 //! variant of one of them.
 //!
-//! Every theorem in [`crate::theorems`] is generic over an [`Arith`]. [`Kernel`] delegates each
-//! function to `pastry_kernel::arith`, so the proofs are about the code the router runs. The
-//! other implementations each break one definition on purpose — built, where possible, by
-//! composing the kernel's functions rather than rewriting them — so that the tests can show
-//! that Z3 refutes the theorems that would catch such a bug (a proof can fail).
+//! Every theorem in [`crate::theorems`] is generic over an [`Arith`], the trait the shared
+//! claims (`pastry_kernel::fuzzing::claims`) are stated over, re-exported here with [`Kernel`].
+//! [`Kernel`] delegates each function to `pastry_kernel::arith`, so the proofs are about the code
+//! the router runs. The implementations here each break one definition on purpose — built, where
+//! possible, by composing the kernel's functions rather than rewriting them — so that the tests
+//! can show that Z3 refutes the theorems that would catch such a bug (a proof can fail).
 
 use pastry_kernel::arith::{self, DigitWidth};
 use pastry_kernel::word::{Boolean, Word};
 
-/// The ring and prefix definitions a theorem is stated over (the contract of docs/design.md).
-///
-/// The default methods are the kernel's functions.
-pub trait Arith {
-    /// A short name shown in verdicts.
-    const NAME: &'static str;
-
-    /// cw(a, k).
-    fn cw<W: Word>(a: &W, k: &W) -> W {
-        arith::cw(a, k)
-    }
-    /// dist(a, k).
-    fn dist<W: Word>(a: &W, k: &W) -> W {
-        arith::dist(a, k)
-    }
-    /// closer(k, x, y).
-    fn closer<W: Word>(k: &W, x: &W, y: &W) -> W::Bool {
-        arith::closer(k, x, y)
-    }
-    /// digit(a, row).
-    fn digit<W: Word>(a: &W, row: &W, b: DigitWidth) -> W {
-        arith::digit(a, row, b)
-    }
-    /// shl(a, k).
-    fn shl<W: Word>(a: &W, k: &W, b: DigitWidth) -> W {
-        arith::shl(a, k, b)
-    }
-    /// The routing-table slot (row, column) of `node` in the table of `own`.
-    fn slot<W: Word>(own: &W, node: &W, b: DigitWidth) -> (W, W) {
-        arith::slot(own, node, b)
-    }
-    /// Whether `k` is on the clockwise arc `start ..= end`.
-    fn in_arc<W: Word>(start: &W, end: &W, k: &W) -> W::Bool {
-        arith::in_arc(start, end, k)
-    }
-    /// The progress rule for a hop `from → to` towards `k`.
-    fn makes_progress<W: Word>(k: &W, from: &W, to: &W, b: DigitWidth) -> W::Bool {
-        arith::makes_progress(k, from, to, b)
-    }
-    /// Whether routing step 3 at `own` may choose `t` for `k`.
-    fn rare_case_admissible<W: Word>(k: &W, own: &W, t: &W, b: DigitWidth) -> W::Bool {
-        arith::rare_case_admissible(k, own, t, b)
-    }
-    /// Whether step 3 prefers `x` to `y` for `k`.
-    fn rare_case_prefers<W: Word>(k: &W, x: &W, y: &W, b: DigitWidth) -> W::Bool {
-        arith::rare_case_prefers(k, x, y, b)
-    }
-}
-
-/// The kernel's definitions, unchanged: what the theorems are proved about.
-#[derive(Clone, Copy, Debug)]
-pub struct Kernel;
-
-impl Arith for Kernel {
-    const NAME: &'static str = "kernel";
-}
+pub use pastry_kernel::fuzzing::claims::{Arith, Kernel};
 
 fn one<W: Word>() -> W {
     W::constant(1)

@@ -1,8 +1,12 @@
 //! A proof can fail: for each family of theorems, a deliberately wrong variant of one kernel
 //! definition (see `pastry_proofs::variants`) is refuted by Z3 with a counterexample, and the
-//! counterexample is replayed on machine words to show it is real.
+//! counterexample is replayed on machine words to show it is real: by hand, and through the
+//! shared claim itself (`pastry_kernel::fuzzing::claims`, the function the theorem proved and
+//! the kernel's property tests assert), which is false on the counterexample for the variant and
+//! true for the kernel.
 
 use pastry_kernel::arith::DigitWidth;
+use pastry_kernel::fuzzing::claims;
 use pastry_proofs::sym::IntWord;
 use pastry_proofs::theorems as t;
 use pastry_proofs::variants::{
@@ -36,6 +40,7 @@ fn cw_off_by_one_is_refuted() {
         t::clockwise_distance_reaches_key::<CwOffByOne, Int128>(),
         t::ring_distance_identity::<CwOffByOne, Int128>(),
         t::ring_distance_at_most_half::<CwOffByOne, Int128>(),
+        t::ring_wraparound::<CwOffByOne, Int128>(),
         t::clockwise_distances_sum_to_zero::<CwOffByOne, SymWord<16>>(),
     ]);
     // Replay: the wrong cw does not sum to zero on these u128 inputs; the kernel's does.
@@ -43,6 +48,22 @@ fn cw_off_by_one_is_refuted() {
     let wrong = CwOffByOne::cw(&a, &k).wrapping_add(CwOffByOne::cw(&k, &a));
     assert_ne!(wrong, 0);
     assert_eq!(Kernel::cw(&a, &k).wrapping_add(Kernel::cw(&k, &a)), 0);
+    assert!(!claims::clockwise_distances_sum_to_zero::<CwOffByOne, u128>(&a, &k));
+    assert!(claims::clockwise_distances_sum_to_zero::<Kernel, u128>(
+        &a, &k
+    ));
+    let (a, d) = (get(&cex[4], "a"), get(&cex[4], "d"));
+    assert!(!claims::ring_wraparound::<CwOffByOne, u128>(&a, &d));
+    assert!(claims::ring_wraparound::<Kernel, u128>(&a, &d));
+    // The 16-bit counterexample, on u16.
+    let narrow = |name| u16::try_from(get(&cex[5], name)).expect("a 16-bit value");
+    let (a, k) = (narrow("a"), narrow("k"));
+    assert!(!claims::clockwise_distances_sum_to_zero::<CwOffByOne, u16>(
+        &a, &k
+    ));
+    assert!(claims::clockwise_distances_sum_to_zero::<Kernel, u16>(
+        &a, &k
+    ));
 }
 
 #[test]
@@ -57,6 +78,16 @@ fn tie_break_flipped_is_refuted() {
     let (cwise, ccwise) = (k.wrapping_add(d), k.wrapping_sub(d));
     assert!(!TieBreakFlipped::closer(&k, &cwise, &ccwise));
     assert!(Kernel::closer(&k, &cwise, &ccwise));
+    assert!(!claims::closer_ties_go_clockwise::<TieBreakFlipped, u128>(
+        &k, &d
+    ));
+    assert!(claims::closer_ties_go_clockwise::<Kernel, u128>(&k, &d));
+    let narrow = |name| u8::try_from(get(&cex[2], name)).expect("an 8-bit value");
+    let (k, d) = (narrow("k"), narrow("d"));
+    assert!(!claims::closer_ties_go_clockwise::<TieBreakFlipped, u8>(
+        &k, &d
+    ));
+    assert!(claims::closer_ties_go_clockwise::<Kernel, u8>(&k, &d));
 }
 
 #[test]
@@ -87,6 +118,10 @@ fn shl_one_too_many_is_refuted() {
         assert_eq!(Kernel::digit(&a, &s, b), Kernel::digit(&k, &s, b));
         let s = Kernel::shl(&a, &k, b);
         assert_ne!(Kernel::digit(&a, &s, b), Kernel::digit(&k, &s, b));
+        assert!(!claims::digits_differ_at_shl::<ShlOneTooMany, u128>(
+            &a, &k, b
+        ));
+        assert!(claims::digits_differ_at_shl::<Kernel, u128>(&a, &k, b));
     }
 }
 
@@ -104,6 +139,13 @@ fn rare_case_ignoring_distance_is_refuted() {
         ));
         assert!(!Kernel::makes_progress(&k, &own, &tt, b));
         assert!(!Kernel::rare_case_admissible(&k, &own, &tt, b));
+        assert!(!claims::rare_case_choice_makes_progress::<
+            RareCaseIgnoresDistance,
+            u128,
+        >(&own, &k, &tt, b));
+        assert!(claims::rare_case_choice_makes_progress::<Kernel, u128>(
+            &own, &k, &tt, b
+        ));
     }
 }
 
@@ -113,8 +155,24 @@ fn arc_one_too_long_is_refuted() {
     let cex = all_refuted(vec![
         t::leaf_set_coverage::<ArcOneTooLong, Int128>(2),
         t::leaf_set_coverage::<ArcOneTooLong, Int128>(4),
+        t::in_arc_matches_definition::<ArcOneTooLong, Int128>(),
+        t::in_arc_matches_definition::<ArcOneTooLong, SymWord<8>>(),
     ]);
     // Replay: the wrongly covered key's root among the members is not closer than x.
     let (k, x, root) = (get(&cex[0], "k"), get(&cex[0], "x"), get(&cex[0], "root"));
     assert!(!Kernel::closer(&k, &root, &x));
+    // The arc's definition, on u128 and on u8.
+    let (s, e, k) = (get(&cex[2], "s"), get(&cex[2], "e"), get(&cex[2], "k"));
+    assert!(!claims::in_arc_matches_definition::<ArcOneTooLong, u128>(
+        &s, &e, &k
+    ));
+    assert!(claims::in_arc_matches_definition::<Kernel, u128>(
+        &s, &e, &k
+    ));
+    let narrow = |name| u8::try_from(get(&cex[3], name)).expect("an 8-bit value");
+    let (s, e, k) = (narrow("s"), narrow("e"), narrow("k"));
+    assert!(!claims::in_arc_matches_definition::<ArcOneTooLong, u8>(
+        &s, &e, &k
+    ));
+    assert!(claims::in_arc_matches_definition::<Kernel, u8>(&s, &e, &k));
 }

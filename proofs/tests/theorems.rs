@@ -1,5 +1,7 @@
 //! The laws of docs/design.md, proved by Z3 about the kernel's own `arith` functions for every
-//! input.
+//! input. Each theorem (but leaf-set coverage and the leading-zeros encoding) proves the claim
+//! of the same name in `pastry_kernel::fuzzing::claims`, the function the kernel's property
+//! tests assert on machine words.
 //!
 //! * Ring theorems (cw, dist, closer, leaf-set coverage) do not involve b. They are proved at
 //!   N = 128 with the linear-integer encoding of words (`IntWord<128>`) and cross-checked with
@@ -66,6 +68,9 @@ ring_theorem!(ring_distance_at_most_half);
 ring_theorem!(ring_distance_triangle_inequality);
 ring_theorem!(clockwise_distances_sum_to_zero);
 ring_theorem!(clockwise_distance_reaches_key);
+ring_theorem!(ring_wraparound);
+ring_theorem!(ring_translation);
+ring_theorem!(in_arc_matches_definition);
 
 // closer.
 ring_theorem!(closer_is_irreflexive);
