@@ -120,7 +120,7 @@ pub struct LeafInfo<H, W = Guid> {
     pub leaf_set: LeafSet<H, W>,
     /// Whether the sender is active (has finished joining).
     pub active: bool,
-    /// Ids the sender recently declared failed, in increasing order; a receiver probes those it
+    /// Ids the sender recently found faulty, in increasing order; a receiver probes those it
     /// holds and forgets them only if they do not answer.
     pub failed: Vec<W>,
 }

@@ -13,7 +13,12 @@
 //!   protocol asks: the leaf set first (the live farthest member of the side, then the next
 //!   hint, for its leaf set, merged by the kernel's repair rule), then the table slot (a row
 //!   from the slot's row, then the row below), then the neighborhood set. A node reported
-//!   failed by someone else is probed, never removed on hearsay.
+//!   failed by someone else is probed, never removed on hearsay. Routed messages waiting for
+//!   the failed node's ack are re-routed at once. A node that was not in the state (named by
+//!   a merge, say) and fails its probes goes on the recently-failed list too, so that the
+//!   next merge naming it does not probe it again: stale routing-table entries elsewhere can
+//!   name a dead node over and over, and a joining node waiting on those merges would never
+//!   turn active.
 //! * **Merges with probes.** Another node's leaf set, row, neighborhood set or state is not
 //!   merged at once: the nodes the state would take are probed first, and the kernel's merge
 //!   runs when they have answered (or not), with the measured figures — never with a node that
@@ -194,10 +199,21 @@ where
         }
         if p.liveness || self.state.knows(id) {
             self.declare_failed(now, p.node);
-        } else if p.repair {
-            // Not a member any more (or never was): ask the next one.
-            self.repair_holes(now);
+        } else {
+            // Not in the state: nothing to forget, but a node that does not answer is not
+            // probed again for every merge that names it (a stale routing-table entry at
+            // some other node can name it over and over; a joining node waiting on such
+            // merges would never turn active). Others hear of it in the leaf-set messages.
+            self.remember_failed(now, id);
+            self.peers.remove(id);
+            if p.repair {
+                // Not a member any more (or never was): ask the next one.
+                self.repair_holes(now);
+            }
         }
+        // Messages waiting for this node's ack go another way now, not at their hop timers
+        // (which double for a suspected root and could hold a message for seconds more).
+        self.reroute_in_flight_to(now, id);
     }
 
     /// The probe of `id` was answered (by any message from it); `rtt` when this was the
@@ -392,6 +408,7 @@ where
     pub(super) fn on_leave(&mut self, now: Time, sender: NodeRef<H, W>, leaf: LeafSet<H, W>) {
         self.remember_failed(now, sender.id);
         self.peers.remove(sender.id);
+        self.reroute_in_flight_to(now, sender.id);
         if let Some(p) = self.probing.remove(&sender.id) {
             if let Some(r) = self.requests.remove(&p.request) {
                 self.timers.disarm(r.deadline, Timer::Request(p.request));

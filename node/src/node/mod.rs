@@ -140,8 +140,9 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     /// is active or leaves the leaf set, so that it learns of them however late those answers
     /// arrive.
     displaced: BTreeMap<W, Vec<NodeRef<H, W>>>,
-    /// Ids recently declared failed (or gone), with when, oldest first. An entry lasts two
-    /// heartbeat periods, or until the node is heard from again (a false suspicion).
+    /// Ids recently declared failed (or gone, or named and silent to every probe), with
+    /// when, oldest first. An entry lasts two heartbeat periods, or until the node is heard
+    /// from again (a false suspicion).
     failed: VecDeque<(W, Time)>,
     /// The root's reservations for joining nodes: (joiner, expiry) per side.
     grant_successor: Option<(W, Time)>,
@@ -439,7 +440,8 @@ where
         self.peers.get(id).and_then(|p| p.srtt)
     }
 
-    /// Ids this node recently declared failed, oldest first.
+    /// Ids this node recently found faulty (declared failed, left, or named to it and silent
+    /// to every probe), oldest first.
     pub fn recently_failed(&self) -> impl Iterator<Item = &W> + '_ {
         self.failed.iter().map(|(id, _)| id)
     }

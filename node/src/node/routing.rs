@@ -22,7 +22,8 @@
 //!   faulty. When the node a message belongs to is only suspected (or timed out for this
 //!   message), it is sent the message again, each time with twice the timeout, until it
 //!   answers or its probes find it faulty and it is forgotten — re-routing around a live root
-//!   whose message or ack was lost would deliver the message at the wrong node.
+//!   whose message or ack was lost would deliver the message at the wrong node. A node found
+//!   faulty has every message waiting for its ack re-routed at once.
 //! * A node handles a routed message once: a copy with the same (origin, number) is
 //!   acknowledged and dropped, so a message is delivered at most once per node.
 
@@ -434,12 +435,35 @@ where
         if self.in_flight.get(&id).is_none_or(|f| f.deadline != at) {
             return;
         }
-        let Some(mut f) = self.in_flight.remove(&id) else {
+        let Some(f) = self.in_flight.remove(&id) else {
             return;
         };
         if self.state.knows(f.to.id) {
             self.suspect(now, f.to);
         }
+        self.reroute(now, f);
+    }
+
+    /// `failed` was found faulty (or left): every message waiting for its ack is re-routed
+    /// now, as its hop timer would have done later.
+    pub(super) fn reroute_in_flight_to(&mut self, now: Time, failed: W) {
+        let ids: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, f)| f.to.id == failed)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            if let Some(f) = self.in_flight.remove(&id) {
+                self.timers.disarm(f.deadline, Timer::Hop(id));
+                self.reroute(now, f);
+            }
+        }
+    }
+
+    /// Routes a message whose hop went unacknowledged again, avoiding that hop, or gives it
+    /// up after [`NodeConfig::route_retries`](crate::NodeConfig) re-routes.
+    fn reroute(&mut self, now: Time, mut f: InFlight<H, W>) {
         f.avoid.push(f.to.id);
         if f.retries >= self.cfg.route_retries {
             self.give_up(f.carried);
