@@ -1187,6 +1187,10 @@ fn verify(a: &VerifyArgs) -> Result<bool, Error> {
     Ok(verdict.all_good())
 }
 
+/// The allocator: mimalloc (see `Cargo.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
