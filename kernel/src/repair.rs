@@ -218,7 +218,8 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     ///   successor (or to `from` itself for an empty side). If the local node lies on that arc, a node clockwise of the local node on
     ///   the arc goes to the successor side only and a node counter-clockwise of it to the
     ///   predecessor side only; if the local node is off the arc, the whole arc goes to the side
-    ///   `from` is on (the nearer way round);
+    ///   `from` is on (the nearer way round; the predecessor side when `from` is exactly
+    ///   opposite);
     /// * when after the merge the two sides share a member (the known nodes wrap around a small
     ///   ring), every member is offered to both sides.
     ///

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use pastry_kernel::arith::{shl_len, slot_of};
+use pastry_kernel::arith::{shl_len, slot_of, Digit};
 use pastry_kernel::{Config, NodeRef, NodeState, RepairHint, Row, Side};
 use proptest::prelude::*;
 
@@ -267,4 +267,105 @@ fn repair_leaf_set_never_pads_a_short_side_from_the_far_side() {
         repaired.leaf_set(),
         state(Config::PAPER, ring[30], &live_ring).leaf_set()
     );
+}
+
+/// The local node 0x0000 of a 16-bit ring with L = 4 and no neighborhood set, after failures:
+/// no successor left (a hole), one predecessor 0xff00 left (a hole), and a routing-table entry
+/// 0x2f00 at proximity 1 in slot R\[0\]\[2\].
+fn holed_origin() -> NodeState<usize, u16> {
+    let config = Config::new(4, 4, 0).expect("valid");
+    let mut s = NodeState::new(config, NodeRef::new(0x0000, 0));
+    for (h, id) in [0x0100u16, 0x0200, 0xff00, 0xfe00].into_iter().enumerate() {
+        s.learn(NodeRef::new(id, h + 1), 5).expect("other id");
+    }
+    s.learn(NodeRef::new(0x2f00, 9), 1).expect("other id");
+    for id in [0x0100u16, 0x0200, 0xfe00] {
+        s.forget(id).expect("other id");
+    }
+    assert!(s.leaf_set().successors().is_empty());
+    assert_eq!(ids(s.leaf_set().predecessors()), [0xff00]);
+    assert!(s.leaf_set().holes().successor && s.leaf_set().holes().predecessor);
+    assert!(!s.leaf_set().knows_whole_ring());
+    s
+}
+
+/// The leaf set of the node `own` (L = 4) that knows exactly `members`.
+fn sender(own: u16, members: [u16; 4]) -> NodeState<usize, u16> {
+    let config = Config::new(4, 4, 0).expect("valid");
+    let mut s = NodeState::new(config, NodeRef::new(own, 100));
+    for (h, id) in members.into_iter().enumerate() {
+        s.learn(NodeRef::new(id, 101 + h), 5).expect("other id");
+    }
+    s
+}
+
+fn ids(side: &[Node]) -> Vec<u16> {
+    side.iter().map(|n| n.id).collect()
+}
+
+/// `repair_leaf_set` from a sender whose leaf-set arc (0x2000..=0x4000) does not hold the local
+/// node 0x0000: the whole arc goes to the side the sender is on, here the successor side (the
+/// sender 0x3000 is nearer clockwise), and to that side only. The predecessor side has a hole
+/// and room, so a node offered to it would be appended: it must stay as it was. The returned
+/// counts are exact: five candidates, one refused by the probe (0x3800), four accepted, and
+/// each accepted one entered a structure — 0x3000 and 0x4000 the leaf set and the table,
+/// 0x2800 and 0x2000 the leaf set only (slot R\[0\]\[2\] keeps the nearer 0x2f00; there is no
+/// neighborhood set). Offering the same answer again adds nothing.
+#[test]
+fn repair_from_a_sender_whose_arc_misses_the_local_node_fills_only_the_senders_side() {
+    let mut me = holed_origin();
+    let them = sender(0x3000, [0x2000, 0x2800, 0x3800, 0x4000]);
+    assert_eq!(ids(them.leaf_set().predecessors()), [0x2800, 0x2000]);
+    assert_eq!(ids(them.leaf_set().successors()), [0x3800, 0x4000]);
+    let probe = |n: &Node| (n.id != 0x3800).then_some(10u32);
+    let merged = me
+        .repair_leaf_set(them.own(), them.leaf_set(), probe)
+        .expect("their own leaf set");
+    assert_eq!(ids(me.leaf_set().successors()), [0x2000, 0x2800]);
+    assert_eq!(ids(me.leaf_set().predecessors()), [0xff00]);
+    assert!(!me.leaf_set().knows_whole_ring());
+    assert_eq!(
+        (merged.offered, merged.added, merged.refused),
+        (4, 4, 1),
+        "{merged:?}"
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(2)).map(|e| e.node.id),
+        Some(0x2f00)
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(3)).map(|e| e.node.id),
+        Some(0x3000)
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(4)).map(|e| e.node.id),
+        Some(0x4000)
+    );
+
+    let before = me.clone();
+    let again = me
+        .repair_leaf_set(them.own(), them.leaf_set(), probe)
+        .expect("their own leaf set");
+    assert_eq!(
+        (again.offered, again.added, again.refused),
+        (4, 0, 1),
+        "{again:?}"
+    );
+    assert_eq!(me, before);
+}
+
+/// `repair_leaf_set` from the node exactly opposite the local node (0x8000 on a 16-bit ring
+/// around 0x0000), whose arc (0x7000..=0x9000) does not hold the local node: both ways round
+/// are equally near, and the arc goes to the predecessor side. The successor side stays empty,
+/// the predecessor side takes the nearest node counter-clockwise, 0x9000.
+#[test]
+fn repair_from_the_exactly_opposite_sender_off_its_arc_fills_the_predecessor_side() {
+    let mut me = holed_origin();
+    let them = sender(0x8000, [0x7000, 0x7800, 0x8800, 0x9000]);
+    let merged = me
+        .repair_leaf_set(them.own(), them.leaf_set(), |_: &Node| 10u32)
+        .expect("their own leaf set");
+    assert!(me.leaf_set().successors().is_empty());
+    assert_eq!(ids(me.leaf_set().predecessors()), [0xff00, 0x9000]);
+    assert_eq!((merged.offered, merged.refused), (5, 0), "{merged:?}");
 }

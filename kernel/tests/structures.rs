@@ -209,3 +209,43 @@ fn relearning_a_member_that_fits_its_other_side_is_a_refresh() {
     assert_eq!(leaf.insert(NodeRef::new(0x2000, 15)), Ok(true));
     assert_eq!(ids(leaf.successors()), [0x2000, 0x8000]);
 }
+
+/// `LeafSet::is_full` holds exactly when both sides hold L/2 nodes: not when empty, not when
+/// the few known nodes wrap around short sides, and not when one side is full and the other
+/// has lost a member.
+#[test]
+fn leaf_set_is_full_only_when_both_sides_hold_half() {
+    let config = Config::new(4, 4, 0).unwrap();
+    let mut leaf: LeafSet<u32, u16> = LeafSet::new(0, &config);
+    assert!(!leaf.is_full());
+    // One node: it is on both sides, each holding one of two.
+    assert_eq!(leaf.insert(NodeRef::new(0x0100, 1)), Ok(true));
+    assert_eq!((leaf.successors().len(), leaf.predecessors().len()), (1, 1));
+    assert!(!leaf.is_full());
+    for (h, id) in [0x0200u16, 0xff00, 0xfe00].into_iter().enumerate() {
+        assert_eq!(leaf.insert(NodeRef::new(id, h as u32 + 2)), Ok(true));
+    }
+    assert_eq!((leaf.successors().len(), leaf.predecessors().len()), (2, 2));
+    assert!(leaf.is_full());
+    // A full successor side and a predecessor side that lost a member, and the mirror case.
+    let mut short_predecessors = leaf.clone();
+    short_predecessors.remove(0xfe00);
+    assert_eq!(
+        (
+            short_predecessors.successors().len(),
+            short_predecessors.predecessors().len()
+        ),
+        (2, 1)
+    );
+    assert!(!short_predecessors.is_full());
+    let mut short_successors = leaf.clone();
+    short_successors.remove(0x0200);
+    assert_eq!(
+        (
+            short_successors.successors().len(),
+            short_successors.predecessors().len()
+        ),
+        (1, 2)
+    );
+    assert!(!short_successors.is_full());
+}
