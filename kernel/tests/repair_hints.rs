@@ -357,7 +357,10 @@ fn repair_from_a_sender_whose_arc_misses_the_local_node_fills_only_the_senders_s
 /// `repair_leaf_set` from the node exactly opposite the local node (0x8000 on a 16-bit ring
 /// around 0x0000), whose arc (0x7000..=0x9000) does not hold the local node: both ways round
 /// are equally near, and the arc goes to the predecessor side. The successor side stays empty,
-/// the predecessor side takes the nearest node counter-clockwise, 0x9000.
+/// the predecessor side takes the nearest node counter-clockwise, 0x9000. Of the five offers,
+/// four add a node somewhere: 0x8000, 0x8800 and 0x9000 enter the leaf set (0x8000 the table
+/// too), 0x7800 only the table (it is too far counter-clockwise for the leaf set); 0x7000 adds
+/// nothing (slot R\[0\]\[7\] keeps 0x7800, an equally near incumbent).
 #[test]
 fn repair_from_the_exactly_opposite_sender_off_its_arc_fills_the_predecessor_side() {
     let mut me = holed_origin();
@@ -367,5 +370,21 @@ fn repair_from_the_exactly_opposite_sender_off_its_arc_fills_the_predecessor_sid
         .expect("their own leaf set");
     assert!(me.leaf_set().successors().is_empty());
     assert_eq!(ids(me.leaf_set().predecessors()), [0xff00, 0x9000]);
-    assert_eq!((merged.offered, merged.refused), (5, 0), "{merged:?}");
+    assert_eq!(
+        (merged.offered, merged.added, merged.refused),
+        (5, 4, 0),
+        "{merged:?}"
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(7)).map(|e| e.node.id),
+        Some(0x7800)
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(8)).map(|e| e.node.id),
+        Some(0x8000)
+    );
+    assert_eq!(
+        me.table().get(Row(0), Digit(9)).map(|e| e.node.id),
+        Some(0x9000)
+    );
 }
