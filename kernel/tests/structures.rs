@@ -8,7 +8,7 @@ use pastry_kernel::fuzzing::{
     check_table_slots, LeafOp, LeafSetInput, TableInput, TableOp,
 };
 use pastry_kernel::strategies::{self, inputs};
-use pastry_kernel::{Config, Guid, LeafSet, NodeRef, NodeState, Placement, RoutingTable};
+use pastry_kernel::{Config, Guid, LeafSet, NodeRef, NodeState, Placement, RoutingTable, Sides};
 use proptest::prelude::*;
 
 proptest! {
@@ -248,4 +248,17 @@ fn leaf_set_is_full_only_when_both_sides_hold_half() {
         (1, 2)
     );
     assert!(!short_successors.is_full());
+}
+
+/// `Sides::any` is true when either flag is set, and only then.
+#[test]
+fn sides_any_is_true_when_either_flag_is() {
+    let only = |successor, predecessor| Sides {
+        successor,
+        predecessor,
+    };
+    assert!(!Sides::NONE.any());
+    assert!(only(true, false).any());
+    assert!(only(false, true).any());
+    assert!(Sides::BOTH.any());
 }
