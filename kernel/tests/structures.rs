@@ -8,7 +8,9 @@ use pastry_kernel::fuzzing::{
     check_table_slots, LeafOp, LeafSetInput, TableInput, TableOp,
 };
 use pastry_kernel::strategies::{self, inputs};
-use pastry_kernel::{Config, Guid, LeafSet, NodeRef, NodeState, Placement, RoutingTable, Sides};
+use pastry_kernel::{
+    Config, Guid, LeafRoot, LeafSet, NodeRef, NodeState, Placement, RoutingTable, Sides,
+};
 use proptest::prelude::*;
 
 proptest! {
@@ -261,4 +263,34 @@ fn sides_any_is_true_when_either_flag_is() {
     assert!(only(true, false).any());
     assert!(only(false, true).any());
     assert!(Sides::BOTH.any());
+}
+
+/// When the successor arc reaches past the farthest predecessor (the arcs overlap, but no node
+/// is on both sides), a key's nearest member may lie on the other side: `LeafSet::root` must
+/// look at both. Around 0 on a 16-bit ring with L = 4, successors 0x1000 and 0x9000 and
+/// predecessors 0xf000 and 0x8000 (an accepted leaf set, built here from its serde form): the
+/// key 0x8100 is on the successor arc between 0x1000 and 0x9000, but its root is the
+/// predecessor 0x8000. The key 0x1100 has its root among the successors (0x1000).
+#[test]
+fn leaf_set_root_looks_at_both_sides_when_the_arcs_overlap() {
+    let node = |id: u16, handle: u32| serde_json::json!({"id": id, "handle": handle});
+    let leaf: LeafSet<u32, u16> = serde_json::from_value(serde_json::json!({
+        "own": 0,
+        "leaf_set_len": 4,
+        "successors": [node(0x1000, 1), node(0x9000, 2)],
+        "predecessors": [node(0xf000, 3), node(0x8000, 4)],
+        "holes": {"successor": false, "predecessor": false},
+    }))
+    .expect("an accepted leaf set");
+    assert!(!leaf.knows_whole_ring());
+    assert!(leaf.covers(0x8100));
+    let root = |key| match leaf.root(key) {
+        LeafRoot::Member(n) => Some(n.id),
+        LeafRoot::Own => Some(0),
+        LeafRoot::NotCovered => None,
+    };
+    assert_eq!(root(0x8100), Some(0x8000));
+    assert_eq!(root(0x8f00), Some(0x9000));
+    assert_eq!(root(0x1100), Some(0x1000));
+    assert_eq!(root(0x0100), Some(0));
 }
