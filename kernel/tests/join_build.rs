@@ -323,3 +323,42 @@ fn accepted_merges_only_add_knowledge() {
     assert_eq!(m.offered, ring.len() - 1);
     assert_eq!(s.leaf_set(), states[0].leaf_set());
 }
+
+/// A plain proximity figure is a probe that keeps the node at that figure (`Probe` for
+/// `Proximity`), unlike `None`, which leaves it out: merged nodes enter the neighborhood set
+/// nearest first at exactly the figures given, and the nearer of two candidates takes a
+/// routing-table slot.
+#[test]
+fn a_plain_proximity_probe_keeps_each_node_at_its_figure() {
+    use pastry_kernel::Probe;
+    assert_eq!(7u32.figure(), Some(7));
+    assert_eq!(Some(7u32).figure(), Some(7));
+    assert_eq!(None::<u32>.figure(), None);
+
+    let config = Config::new(4, 4, 8).expect("valid");
+    let mut s: State = NodeState::new(config, NodeRef::new(0x0000, 0));
+    // 0x8100 and 0x8200 share slot R[0][8]; 0x8200 is nearer.
+    let nodes = [(0x4000u16, 30u32), (0x8100, 20), (0x8200, 10)];
+    let merged = s.merge_nodes(
+        nodes
+            .iter()
+            .enumerate()
+            .map(|(h, &(id, _))| NodeRef::new(id, h + 1)),
+        |n: &Node| {
+            nodes
+                .iter()
+                .find(|&&(id, _)| id == n.id)
+                .map_or(99, |&(_, p)| p)
+        },
+    );
+    assert_eq!((merged.offered, merged.added, merged.refused), (3, 3, 0));
+    let hood: Vec<(u16, u32)> = s
+        .neighborhood()
+        .entries()
+        .iter()
+        .map(|e| (e.node.id, e.proximity))
+        .collect();
+    assert_eq!(hood, [(0x8200, 10), (0x8100, 20), (0x4000, 30)]);
+    let slot = s.table().get(Row(0), pastry_kernel::arith::Digit(8));
+    assert_eq!(slot.map(|e| (e.node.id, e.proximity)), Some((0x8200, 10)));
+}
