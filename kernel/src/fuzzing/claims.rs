@@ -552,11 +552,14 @@ pub fn rare_case_preference_is_a_strict_total_order<A: Arith, W: Word>(
     b: DigitWidth,
 ) -> W::Bool {
     let pref = |u: &W, v: &W| A::rare_case_prefers(k, u, v, b);
-    all::<W>([
-        pref(x, x).not(),
-        implies(&pref(x, y).and(&pref(y, z)), &pref(x, z)),
-        implies(&x.equal(y).not(), &pref(x, y).or(&pref(y, x))),
-    ])
+    strict_order::<W>(&pref, x, y, z).and(&implies(&x.equal(y).not(), &pref(x, y).or(&pref(y, x))))
+}
+
+/// `rel` is irreflexive at `x` and transitive on `x, y, z`: a strict order on these ids.
+fn strict_order<W: Word>(rel: &impl Fn(&W, &W) -> W::Bool, x: &W, y: &W, z: &W) -> W::Bool {
+    rel(x, x)
+        .not()
+        .and(&implies(&rel(x, y).and(&rel(y, z)), &rel(x, z)))
 }
 
 /// **Progress is a strict order** (irreflexive and transitive): a chain of hops that each make
@@ -569,8 +572,5 @@ pub fn progress_is_a_strict_order<A: Arith, W: Word>(
     z: &W,
     b: DigitWidth,
 ) -> W::Bool {
-    let prog = |u: &W, v: &W| A::makes_progress(k, u, v, b);
-    prog(x, x)
-        .not()
-        .and(&implies(&prog(x, y).and(&prog(y, z)), &prog(x, z)))
+    strict_order::<W>(&|u: &W, v: &W| A::makes_progress(k, u, v, b), x, y, z)
 }
