@@ -4,9 +4,12 @@
 //! Both were found by the simulator under churn (10,000 nodes, 135-minute sessions): a lookup
 //! held for a dead root until the next doubled hop timer, lost when its holder crashed in
 //! between; and a joining node that never turned active because heartbeats kept naming a dead
-//! node from some routing table, so a merge was always waiting on a probe of it.
+//! node from some routing table, so a merge was always waiting on a probe of it. A third
+//! test pins that a joining node waits only for its would-be leaf set: a dead routing-table
+//! candidate named by its join does not hold its activation (joins under churn took 7 s).
 
-use pastry_kernel::{Config, NodeRef, NodeState};
+use pastry_kernel::{Config, NodeRef, NodeState, Row};
+use pastry_node::testnet::{Net, Schedule};
 use pastry_node::{Body, Event, Message, NoEstimate, Node, NodeConfig};
 
 type TestNode = Node<u32, u16, NoEstimate>;
@@ -129,4 +132,43 @@ fn a_named_node_that_fails_its_probes_is_not_probed_again_at_once() {
     n.handle(10_000_000, 1, heartbeat_naming_512(&ring));
     log.drain(&mut n, 10_000_000);
     assert_eq!(probes_of_d(&log), attempts);
+}
+
+#[test]
+fn a_dead_routing_table_candidate_does_not_hold_the_activation() {
+    let mut net = Net::<u16>::new(Schedule::reliable(), 5);
+    for i in 0..64u16 {
+        let k = net.add(i * 1024);
+        net.join(k, (k > 0).then_some(0));
+        net.run_until_quiet(120_000_000);
+    }
+    assert!(net.all_active());
+    // The joining node X (id 41,472, first digit 10) joins through node 0 (first digit 0): the
+    // request's first hop gives X node 0's row 0, one node for each other first digit. Its
+    // node for digit 3 (ids 12,288 to 16,383) is far from X on the ring, not a would-be
+    // leaf-set member (those are nodes 37 to 44), and crashes just before X joins.
+    let dead = net.nodes[0]
+        .state()
+        .table()
+        .row(Row(0))
+        .map(|(_, e)| e.node)
+        .find(|n| n.id / 4096 == 3)
+        .expect("node 0 has a node with first digit 3");
+    net.crash(dead.handle as usize);
+    let x = net.add(41_472);
+    let start = net.now;
+    net.join(x, Some(0));
+    net.run_until(start + 3_000_000);
+    // Active within 3 s: before the dead candidate's probe has failed (1 + 2 + 4 s).
+    let at = net.activated[x].expect("X is active within 3 s of its join");
+    assert!(at - start < 1_000_000, "activated after {} us", at - start);
+    // The other candidates are merged when their probes end: the dead one is not taken, the
+    // live ones of node 0's row 0 are.
+    net.run_until_quiet(120_000_000);
+    let state = net.nodes[x].state();
+    assert!(!state.knows(dead.id));
+    assert!(state.table().row(Row(0)).count() >= 12);
+    let mut leaf: Vec<u16> = state.leaf_set().iter().map(|n| n.id).collect();
+    leaf.sort_unstable();
+    assert_eq!(leaf, (37..=44).map(|i| i * 1024).collect::<Vec<u16>>());
 }

@@ -16,13 +16,17 @@
 //!    answering with its own leaf set), the others with a `Ping`. Members named in an answer
 //!    that would enter X's leaf set are probed the same way. X builds its state with the
 //!    kernel's [`NodeState::join_from_parts`] from the nodes that answered, at their measured
-//!    figures.
+//!    figures, in two merges: the would-be leaf set first, then, whenever their probes end,
+//!    the other candidates (routing-table and neighborhood entries).
 //! 4. **Active.** X becomes active when its leaf set is complete (both sides full, or the
-//!    whole ring known) and every would-be member has answered or been found faulty. Before
-//!    that it delivers nothing and serves no join: a message it would be the root of is held
-//!    and routed again once it is active. On activation X sends its state to its leaf set
-//!    (which ends Z's reservation).
-//! 5. **Second stage and last step.** X asks each routing-table entry for its row and each
+//!    whole ring known) and every would-be leaf-set member has answered or been found faulty
+//!    (no merge that may add a leaf-set member waits). It does not wait for the other
+//!    candidates: consistency rests on the leaf set alone, and one dead table candidate would
+//!    hold the activation for its probe timeouts. Before that it delivers nothing and serves
+//!    no join: a message it would be the root of is held and routed again once it is active.
+//!    On activation X sends its state to its leaf set (which ends Z's reservation).
+//! 5. **Second stage and last step.** Once the other candidates are merged (at activation or
+//!    later), X asks each routing-table entry for its row and each
 //!    neighborhood member for its neighborhood set and the rows it shares with X, merges what
 //!    comes back (with probes), then sends its state to every node in it that was not told
 //!    yet; each merges it with probes (the paper's "those nodes in turn update their own
@@ -214,32 +218,90 @@ where
             self.counters.dropped.merges += 1;
             return;
         }
-        let mid = self.fresh_id();
-        let mut waiting = BTreeSet::new();
+        // Two merges: the would-be leaf set, which the activation waits for, and the other
+        // candidates (routing-table and neighborhood entries), merged whenever their probes
+        // end. Consistency needs only the leaf set; a dead table candidate would otherwise hold
+        // the activation, and every lookup for the keys this node takes over, for its probe
+        // timeouts. Without room for two merges, one merge holds both.
+        let leaf_mid = self.fresh_id();
+        let rest_mid = if self.merges.len() + 2 <= self.cfg.max_merges {
+            self.fresh_id()
+        } else {
+            leaf_mid
+        };
+        let (mut leaf_wait, mut rest_wait) = (BTreeSet::new(), BTreeSet::new());
         for (n, is_leaf) in targets {
+            let mid = if is_leaf { leaf_mid } else { rest_mid };
             let ok = self.probe(now, n, is_leaf, |p| {
                 p.merges.push(mid);
                 p.join |= is_leaf;
             });
             if ok {
-                waiting.insert(n.id);
+                if mid == leaf_mid {
+                    leaf_wait.insert(n.id);
+                } else {
+                    rest_wait.insert(n.id);
+                }
             }
         }
-        let source = Source::Join(reply);
-        if waiting.is_empty() {
-            self.apply_join_now(now, source);
+        if leaf_wait.is_empty() {
+            // No would-be leaf-set member could be probed: start over.
+            self.unlink_merge(rest_mid);
+            self.restart_join(now);
             return;
         }
+        if !rest_wait.is_empty() {
+            self.merges.insert(
+                rest_mid,
+                super::Merge {
+                    source: Source::Join(reply.clone()),
+                    waiting: rest_wait,
+                    alive: BTreeSet::new(),
+                    known: BTreeSet::new(),
+                    dead: BTreeSet::new(),
+                    leaf: false,
+                },
+            );
+        }
         self.merges.insert(
-            mid,
+            leaf_mid,
             super::Merge {
-                source,
-                waiting,
+                source: Source::Join(reply),
+                waiting: leaf_wait,
                 alive: BTreeSet::new(),
                 known: BTreeSet::new(),
                 dead: BTreeSet::new(),
+                leaf: true,
             },
         );
+    }
+
+    /// Removes the links from probes to merge `mid` (a merge that is not, or no longer, kept).
+    fn unlink_merge(&mut self, mid: u64) {
+        for p in self.probing.values_mut() {
+            p.merges.retain(|m| *m != mid);
+        }
+    }
+
+    /// Drops the merges of a join reply still waiting (their probes go on, for nothing).
+    fn drop_join_merges(&mut self) {
+        let mids: Vec<u64> = self
+            .merges
+            .iter()
+            .filter(|(_, m)| matches!(m.source, Source::Join(_)))
+            .map(|(mid, _)| *mid)
+            .collect();
+        for mid in mids {
+            self.merges.remove(&mid);
+            self.unlink_merge(mid);
+        }
+    }
+
+    /// Whether a merge of the join reply still waits for probes.
+    fn join_merge_pending(&self) -> bool {
+        self.merges
+            .values()
+            .any(|m| matches!(m.source, Source::Join(_)))
     }
 
     /// Remembers nodes named during the join (up to `max_peers` of them).
@@ -285,9 +347,8 @@ where
         out
     }
 
-    fn apply_join_now(&mut self, now: Time, source: Source<H, W>) {
-        // Nothing could be probed: start over.
-        let _ = source;
+    /// Nothing could be probed: back to the joining phase, to try again at the join timer.
+    fn restart_join(&mut self, now: Time) {
         self.phase = Phase::Joining;
         self.arm_join_timer(now);
     }
@@ -299,13 +360,14 @@ where
         if self.phase != Phase::Probing {
             return;
         }
-        let pending = !self.merges.is_empty() || self.probing.values().any(|p| p.join);
+        let pending = self.merges.values().any(|m| m.leaf) || self.probing.values().any(|p| p.join);
         if pending {
             return;
         }
         let leaf = self.state.leaf_set();
         if leaf.is_empty() {
             // Every would-be member was faulty: join again.
+            self.drop_join_merges();
             self.phase = Phase::Joining;
             self.join.acked.clear();
             self.join.seen.clear();
@@ -429,7 +491,11 @@ where
             self.send_new(m.handle, Body::StateAnnounce(self.state.clone()));
         }
         self.join.told = leaf.iter().map(|n| n.id).collect();
-        self.start_second_stage(now);
+        // The second stage starts from the whole table: after the join's other candidates
+        // are merged ([`Node::check_second_stage`] starts it then).
+        if !self.join_merge_pending() {
+            self.start_second_stage(now);
+        }
     }
 
     /// Arms the heartbeat and row-maintenance timers, each at a random point of the second half
@@ -491,8 +557,17 @@ where
         self.join.second_stage = sent;
     }
 
-    /// After the second stage: the last step, the state to every node of it not told yet.
-    pub(super) fn check_second_stage(&mut self, _now: Time) {
+    /// Starts the second stage once the join's candidates are merged; after it, the last step:
+    /// the state to every node of it not told yet.
+    pub(super) fn check_second_stage(&mut self, now: Time) {
+        if self.phase == Phase::Active
+            && self.activated
+            && !self.join.second_stage_started
+            && !self.join.announced
+            && !self.join_merge_pending()
+        {
+            self.start_second_stage(now);
+        }
         if self.phase != Phase::Active
             || !self.join.second_stage_started
             || self.join.announced

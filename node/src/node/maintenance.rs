@@ -844,9 +844,11 @@ where
         }
         let mid = self.fresh_id();
         let mut waiting = BTreeSet::new();
+        let mut gates = false;
         for (n, leaf) in wanted {
             if self.probe(now, n, leaf, |p| p.merges.push(mid)) {
                 waiting.insert(n.id);
+                gates |= leaf;
             }
         }
         if waiting.is_empty() {
@@ -865,6 +867,7 @@ where
                 alive: BTreeSet::new(),
                 known: ok,
                 dead: BTreeSet::new(),
+                leaf: gates,
             },
         );
     }

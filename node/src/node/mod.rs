@@ -263,6 +263,10 @@ struct Merge<H, W> {
     known: BTreeSet<W>,
     /// Probed for this merge and found faulty.
     dead: BTreeSet<W>,
+    /// The merge may add a leaf-set member (it waits for a would-be member's probe): a joining
+    /// node does not turn active while such a merge waits. Merges of routing-table and
+    /// neighborhood candidates only do not hold the activation.
+    leaf: bool,
 }
 
 /// What a merge merges.
