@@ -148,8 +148,9 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     grant_successor: Option<(W, Time)>,
     grant_predecessor: Option<(W, Time)>,
     join: JoinProgress<H, W>,
-    /// The leaf set's members at the end of the last input, for `Update` events.
-    leaf_members: Vec<NodeRef<H, W>>,
+    /// The leaf set's sides (successors, predecessors) at the end of the last input, for
+    /// `Update` events: comparing the two slices is cheaper than comparing member lists.
+    leaf_sides: (Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>),
     /// Deadlines of the periodic timers, when armed.
     heartbeat_at: Option<Time>,
     row_maintenance_at: Option<Time>,
@@ -355,7 +356,7 @@ where
             grant_successor: None,
             grant_predecessor: None,
             join: JoinProgress::default(),
-            leaf_members: Vec::new(),
+            leaf_sides: (Vec::new(), Vec::new()),
             heartbeat_at: None,
             row_maintenance_at: None,
             activated: false,
@@ -396,7 +397,7 @@ where
         node.phase = Phase::Active;
         node.activated = true;
         node.arm_periodic(now);
-        node.leaf_members = node.state.leaf_set().iter().copied().collect();
+        node.leaf_sides = Self::sides_of(node.state.leaf_set());
         node.invariants();
         Ok(node)
     }
@@ -761,6 +762,21 @@ where
         }
     }
 
+    /// A leaf set's sides, copied.
+    fn sides_of(leaf: &LeafSet<H, W>) -> (Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>) {
+        (leaf.successors().to_vec(), leaf.predecessors().to_vec())
+    }
+
+    /// The members of a leaf set with these sides, in [`LeafSet::iter`]'s order (successors,
+    /// then the predecessors that are not also successors).
+    fn members_of(sides: &(Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>)) -> Vec<NodeRef<H, W>> {
+        let (succ, pred) = sides;
+        succ.iter()
+            .chain(pred.iter().filter(|p| !succ.iter().any(|s| s.id == p.id)))
+            .copied()
+            .collect()
+    }
+
     /// Ends an input: `Update` events for leaf-set changes, the joiner's activation check,
     /// the second stage's end, and the invariants.
     fn settle(&mut self, now: Time) {
@@ -774,19 +790,22 @@ where
         }
         self.check_activation(now);
         self.check_second_stage(now);
-        if !self.state.leaf_set().iter().eq(self.leaf_members.iter()) {
-            let now_members: Vec<NodeRef<H, W>> = self.state.leaf_set().iter().copied().collect();
-            let old = core::mem::replace(&mut self.leaf_members, now_members);
+        let leaf = self.state.leaf_set();
+        if leaf.successors() != self.leaf_sides.0.as_slice()
+            || leaf.predecessors() != self.leaf_sides.1.as_slice()
+        {
+            let old_sides = core::mem::replace(&mut self.leaf_sides, Self::sides_of(leaf));
+            let old = Self::members_of(&old_sides);
+            let now_members = Self::members_of(&self.leaf_sides);
             for n in &old {
-                if !self.leaf_members.iter().any(|m| m.id == n.id) {
+                if !now_members.iter().any(|m| m.id == n.id) {
                     self.emit(Event::Update {
                         node: *n,
                         joined: false,
                     });
                 }
             }
-            let added: Vec<NodeRef<H, W>> = self
-                .leaf_members
+            let added: Vec<NodeRef<H, W>> = now_members
                 .iter()
                 .filter(|m| !old.iter().any(|n| n.id == m.id))
                 .copied()

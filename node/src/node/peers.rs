@@ -90,7 +90,7 @@ impl<W: RingWord> Peers<W> {
     /// one entry per insert would scan the whole table every time. Returns `None` when every
     /// entry is protected.
     pub fn entry(&mut self, id: W, cap: usize, keep: impl Fn(W) -> bool) -> Option<&mut Peer> {
-        if !self.map.contains_key(&id) && self.map.len() >= cap {
+        if self.map.len() >= cap && !self.map.contains_key(&id) {
             // Oldest first; `keep` (a search of the routing state) is asked only of the
             // entries in turn for eviction, not of the whole table.
             let mut by_age: Vec<(Option<Time>, W)> =
