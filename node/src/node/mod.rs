@@ -150,7 +150,7 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     join: JoinProgress<H, W>,
     /// The leaf set's sides (successors, predecessors) at the end of the last input, for
     /// `Update` events: comparing the two slices is cheaper than comparing member lists.
-    leaf_sides: (Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>),
+    leaf_sides: Sides<H, W>,
     /// Deadlines of the periodic timers, when armed.
     heartbeat_at: Option<Time>,
     row_maintenance_at: Option<Time>,
@@ -251,6 +251,9 @@ struct Probing<H, W> {
     /// Merges waiting for its answer.
     merges: Vec<u64>,
 }
+
+/// A leaf set's sides: (successors, predecessors), nearest first.
+type Sides<H, W> = (Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>);
 
 /// A merge of another node's part, waiting for the probes of the nodes it would add.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -763,13 +766,13 @@ where
     }
 
     /// A leaf set's sides, copied.
-    fn sides_of(leaf: &LeafSet<H, W>) -> (Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>) {
+    fn sides_of(leaf: &LeafSet<H, W>) -> Sides<H, W> {
         (leaf.successors().to_vec(), leaf.predecessors().to_vec())
     }
 
     /// The members of a leaf set with these sides, in [`LeafSet::iter`]'s order (successors,
     /// then the predecessors that are not also successors).
-    fn members_of(sides: &(Vec<NodeRef<H, W>>, Vec<NodeRef<H, W>>)) -> Vec<NodeRef<H, W>> {
+    fn members_of(sides: &Sides<H, W>) -> Vec<NodeRef<H, W>> {
         let (succ, pred) = sides;
         succ.iter()
             .chain(pred.iter().filter(|p| !succ.iter().any(|s| s.id == p.id)))
