@@ -777,6 +777,33 @@ where
         out
     }
 
+    /// Whether merging `source` would bring `id` into the leaf set by the kernel's repair rule
+    /// although a plain insert would not: a leaf set from another node may extend a side that
+    /// has a hole, which an insert may not. Computed on a copy of the state, once per merge
+    /// (`cache`), and only for a leaf set merged into a side with a hole; nodes found faulty
+    /// lately are left out, as the merge leaves them out.
+    fn repair_newcomer(&self, source: &Source<H, W>, id: W, cache: &mut Option<Vec<W>>) -> bool {
+        let Source::Leaf(from, leaf) = source else {
+            return false;
+        };
+        if !self.state.leaf_set().holes().any() {
+            return false;
+        }
+        let newcomers = cache.get_or_insert_with(|| {
+            let mut scratch = self.state.clone();
+            // Never a node found faulty lately: the merge itself does not take those.
+            let _ =
+                scratch.repair_leaf_set(from, leaf, |n| (!self.is_failed(n.id)).then_some(0u32));
+            scratch
+                .leaf_set()
+                .iter()
+                .filter(|n| !self.state.leaf_set().contains(n.id))
+                .map(|n| n.id)
+                .collect()
+        });
+        newcomers.contains(&id)
+    }
+
     /// Starts a merge: probes the candidates the state would take that have not answered
     /// lately, and merges at once when there are none.
     pub(super) fn plan_merge(&mut self, now: Time, source: Source<H, W>) {
@@ -785,7 +812,6 @@ where
         // on a copy (it may extend a side with a hole, which a plain insert may not). Without
         // a hole the rule adds no node that `admits` refuses, and the copy is not needed; with
         // one it is made at the first candidate that needs it.
-        let holes = matches!(source, Source::Leaf(..)) && self.state.leaf_set().holes().any();
         let mut leaf_newcomers: Option<Vec<W>> = None;
         // The nodes that may be offered without a probe (`ok`: known to the state, or heard
         // from lately), and those to probe first (`wanted`); never one recently found faulty.
@@ -807,23 +833,8 @@ where
             }
             let estimate = self.estimator.estimate(&c.handle);
             let admitted = self.state.admits(c.id, estimate.unwrap_or(0));
-            let newcomer = holes && {
-                let newcomers = leaf_newcomers.get_or_insert_with(|| match &source {
-                    Source::Leaf(from, leaf) => {
-                        let mut scratch = self.state.clone();
-                        let _ = scratch.repair_leaf_set(from, leaf, |_| Some(0u32));
-                        scratch
-                            .leaf_set()
-                            .iter()
-                            .filter(|n| !self.state.leaf_set().contains(n.id))
-                            .map(|n| n.id)
-                            .collect()
-                    }
-                    _ => Vec::new(),
-                });
-                newcomers.contains(&c.id)
-            };
-            let leaf = admitted.leaf_set || newcomer;
+            let leaf =
+                admitted.leaf_set || self.repair_newcomer(&source, c.id, &mut leaf_newcomers);
             let taken = leaf || admitted.any();
             if !taken && estimate.is_some() {
                 continue;
@@ -897,7 +908,34 @@ where
                     .copied()
                     .collect();
                 m.alive.extend(still);
+                if !m.leaf {
+                    self.leaf_probe_entrants(now, &m.source, &mut m.alive);
+                }
                 self.apply_merge(m.source, &m.alive, &m.dead);
+            }
+        }
+    }
+
+    /// Before a merge that did not probe for the leaf set runs (the join's table and
+    /// neighborhood candidates, merged after the would-be leaf set): a candidate that would now
+    /// enter the leaf set (it answered a `Ping`, and the leaf set changed since the merge was
+    /// planned) is not taken from it. It gets a `LeafProbe` instead, adds this node before it
+    /// answers, and enters through the answer, as every leaf-set member does; taken on a
+    /// `Ping`, it could be this node's nearest neighbour without knowing this node, and deliver
+    /// keys that are this node's.
+    fn leaf_probe_entrants(&mut self, now: Time, source: &Source<H, W>, alive: &mut BTreeSet<W>) {
+        let joining = self.phase == Phase::Probing;
+        let mut newcomers: Option<Vec<W>> = None;
+        for c in self.candidates(source) {
+            if !alive.contains(&c.id) || self.state.knows(c.id) {
+                continue;
+            }
+            let figure = Self::figure_of(&self.estimator, &self.peers, &c);
+            if self.state.admits(c.id, figure).leaf_set
+                || self.repair_newcomer(source, c.id, &mut newcomers)
+            {
+                alive.remove(&c.id);
+                self.probe(now, c, true, |p| p.join |= joining);
             }
         }
     }
