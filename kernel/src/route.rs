@@ -147,9 +147,12 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     ///
     /// The answer is the best of [`NodeState::rare_case_candidates`] by
     /// [`rare_case_prefers`](crate::arith::rare_case_prefers), the first in their order among
-    /// equals. The scan visits the same nodes in the same order, ranks each once ([`key_rank`]:
-    /// its shl and distance to `key`) and keeps the best's rank instead of recomputing it for
-    /// every comparison. Never allocates and never panics.
+    /// equals. The scan visits the leaf set and the neighborhood set whole, ranks each node once
+    /// ([`key_rank`]: its shl and distance to `key`) and keeps the best's rank instead of
+    /// recomputing it for every comparison. From the routing table, when the key's slot is
+    /// empty, it visits only the two entries of each row around the key (a binary search of
+    /// the row): no other entry can be the best (the proof is at the loop). Never allocates and
+    /// never panics.
     #[must_use]
     pub fn rare_case(&self, key: W) -> Route<H, W> {
         let mut scan = RareScan::new(key, self.own.id, self.config.digit_width());
@@ -163,9 +166,30 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         }
         #[allow(clippy::cast_possible_truncation)] // shl <= 128
         let from = Row(scan.own.shl.to_u128() as u8);
-        for row in self.table.row_entries_from(from) {
-            for e in row {
-                scan.offer(&e.node);
+        if self.table.next_hop(key).is_some() {
+            // Not the rare case (the slot of step 2 is occupied): every entry of the rows.
+            for row in self.table.row_entries_from(from) {
+                for e in row {
+                    scan.offer(&e.node);
+                }
+            }
+        } else {
+            // The rare case proper: with l = shl(own, key) and the slot R[l][digit(key, l)]
+            // empty, every entry T of rows l and beyond shares exactly l digits with the key
+            // (its first l digits are the local node's, hence the key's, and its digit l is
+            // the local node's (rows past l) or a column other than the key's (row l)). Among
+            // them step 3's preference is closer(key, ·), a strict total order on distinct ids
+            // whose best T is admissible exactly when closer(key, T, own). A row's entries are
+            // sorted by id (one prefix, column order), and the ring-nearest member of a sorted
+            // set is the key's cyclic successor or predecessor in it, so only those two per row
+            // are offered; the table holds no id twice, so the scan keeps the same node.
+            for row in self.table.row_entries_from(from) {
+                let i = row.partition_point(|e| e.node.id < key);
+                let successor = row.get(i).or(row.first());
+                let predecessor = i.checked_sub(1).and_then(|j| row.get(j)).or(row.last());
+                for e in predecessor.into_iter().chain(successor) {
+                    scan.offer(&e.node);
+                }
             }
         }
         for e in self.neighborhood.entries() {
