@@ -56,8 +56,8 @@
 //! ```
 
 use crate::arith::{
-    closer, key_rank, rare_case_admissible, rare_case_admissible_ranked, rare_case_prefers,
-    rare_case_prefers_ranked, shl_len, DigitWidth, KeyRank, Row,
+    closer, closer_by_dist, dist, key_rank, rare_case_admissible, rare_case_admissible_ranked,
+    rare_case_prefers, rare_case_prefers_ranked, shl_len, DigitWidth, KeyRank, Row,
 };
 use crate::guid::Guid;
 use crate::leafset::LeafRoot;
@@ -417,8 +417,23 @@ struct RareScan<'a, H, W> {
     own: KeyRank<W>,
     /// The best so far, if any.
     best: Option<&'a NodeRef<H, W>>,
-    /// The best's rank; the local node's (unused) while there is no best.
+    /// The best's rank; the local node's while there is no best.
     best_rank: KeyRank<W>,
+    /// [`prefix_limit`] of `best_rank.shl`: a node whose `id ^ key` exceeds it shares fewer
+    /// digits with the key than `best_rank`.
+    same: W,
+    /// [`prefix_limit`] of `best_rank.shl + 1`: a node whose `id ^ key` is at most this shares
+    /// more digits with the key than `best_rank` (or is the key itself).
+    longer: W,
+}
+
+/// The largest `x = id ^ key` of an id sharing at least `s` digits of `b` bits with the key:
+/// shl(id, key) = ⌊lz(x) / b⌋ ≥ s exactly when lz(x) ≥ s·b, that is x < 2^(BITS − s·b), that is
+/// x ≤ MAX >> (s·b) (0 for s·b ≥ BITS: only x = 0, the key itself, whose shl is BITS / b).
+#[inline(always)]
+fn prefix_limit<W: RingWord>(s: W, b: DigitWidth) -> W {
+    let bits = s.to_u128().saturating_mul(u128::from(b.bits()));
+    W::constant(u128::MAX).shr_by(&W::constant(bits.min(255)))
 }
 
 impl<'a, H, W: RingWord> RareScan<'a, H, W> {
@@ -431,6 +446,8 @@ impl<'a, H, W: RingWord> RareScan<'a, H, W> {
             own,
             best: None,
             best_rank: own,
+            same: prefix_limit(own.shl, b),
+            longer: prefix_limit(own.shl.wrapping_add(&W::constant(1)), b),
         }
     }
 
@@ -438,17 +455,48 @@ impl<'a, H, W: RingWord> RareScan<'a, H, W> {
     /// there is no best yet or it is preferred to the best ([`rare_case_prefers_ranked`]); on a
     /// tie the best stays.
     ///
-    /// The preference is tested first: once a best is found, most later nodes do not beat it, so
-    /// that test mostly rejects (a branch the processor predicts well), and admissibility is
-    /// evaluated only for the nodes that pass.
+    /// Most nodes are decided without computing their shl: with `x = t.id ^ key` and
+    /// s = `best_rank.shl` (the local node's while there is no best),
+    /// * x > `same`: shl(t, key) < s, so `t` is neither preferred to the best nor, while there
+    ///   is none, admissible (shl(t, key) < shl(own, key));
+    /// * x ≤ `longer`: a longer shared prefix (rare): the full rank and both tests;
+    /// * otherwise shl(t, key) = s exactly, so `t` is preferred to the best, and while there is
+    ///   no best admissible, only if [`closer_by_dist`]`(key, t, best)`, with `best` the local
+    ///   node while there is none; only a node that passes is ranked (its shl is s) and put
+    ///   through both tests.
     #[inline(always)]
     fn offer(&mut self, t: &'a NodeRef<H, W>) {
-        let rank = key_rank(&self.key, &t.id, self.b);
+        let x = t.id.xor(&self.key);
+        if x > self.same {
+            return;
+        }
+        if x <= self.longer {
+            self.offer_ranked(t, key_rank(&self.key, &t.id, self.b));
+            return;
+        }
+        let d = dist(&t.id, &self.key);
+        let best = &self.best_rank;
+        if closer_by_dist(&self.key, &t.id, &d, &best.id, &best.dist) {
+            let rank = KeyRank {
+                id: t.id,
+                shl: best.shl,
+                dist: d,
+            };
+            self.offer_ranked(t, rank);
+        }
+    }
+
+    /// [`RareScan::offer`] given the rank of `t`: the preference against the best, then
+    /// admissibility.
+    #[inline(always)]
+    fn offer_ranked(&mut self, t: &'a NodeRef<H, W>, rank: KeyRank<W>) {
         if self.best.is_some() && !rare_case_prefers_ranked(&self.key, &rank, &self.best_rank) {
             return;
         }
         if rare_case_admissible_ranked(&self.key, &self.own, &rank) {
             self.best = Some(t);
+            self.same = prefix_limit(rank.shl, self.b);
+            self.longer = prefix_limit(rank.shl.wrapping_add(&W::constant(1)), self.b);
             self.best_rank = rank;
         }
     }
