@@ -258,6 +258,16 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
             .map(|row| row.entries.as_slice())
     }
 
+    /// The number of occupied slots of row `row` left of column `column` (the position that
+    /// column's entry has or would have among the row's entries); 0 when the row is not stored.
+    #[inline]
+    pub(crate) fn entries_left_of(&self, row: Row, column: Column) -> usize {
+        self.rows
+            .get(row.index())
+            .and_then(|r| r.rank(column.index()))
+            .map_or(0, |(i, _)| i)
+    }
+
     /// The entry holding `id`, with its slot.
     #[must_use]
     pub fn find(&self, id: W) -> Option<(Row, Column, &Entry<H, W>)> {
