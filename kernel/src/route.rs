@@ -56,8 +56,9 @@
 //! ```
 
 use crate::arith::{
-    closer, key_rank, rare_case_admissible, rare_case_admissible_ranked, rare_case_prefers,
-    rare_case_prefers_ranked, shl_len, DigitWidth, KeyRank, Row,
+    closer, closer_by_dist, cw, digit_at, dist, key_rank, rare_case_admissible,
+    rare_case_admissible_ranked, rare_case_prefers, rare_case_prefers_ranked, shl_len, DigitWidth,
+    KeyRank, Row,
 };
 use crate::guid::Guid;
 use crate::leafset::LeafRoot;
@@ -147,12 +148,17 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
     ///
     /// The answer is the best of [`NodeState::rare_case_candidates`] by
     /// [`rare_case_prefers`](crate::arith::rare_case_prefers), the first in their order among
-    /// equals. The scan visits the same nodes in the same order, ranks each once ([`key_rank`]:
-    /// its shl and distance to `key`) and keeps the best's rank instead of recomputing it for
-    /// every comparison. Never allocates and never panics.
+    /// equals. The scan visits the leaf set and the neighborhood set whole and keeps the best's
+    /// rank ([`key_rank`]: its shl and distance to `key`); most nodes are refused from
+    /// `id ^ key` and one subtraction, without being ranked (`RareScan::offer`). From the
+    /// routing table, when the key's slot is empty, it visits only the two entries of each row
+    /// around the key (in the key's row found by the rank of its column in the row's bitmap):
+    /// no other entry can be the best (the proof is at the loop). Never allocates and never
+    /// panics.
     #[must_use]
     pub fn rare_case(&self, key: W) -> Route<H, W> {
-        let mut scan = RareScan::new(key, self.own.id, self.config.digit_width());
+        let b = self.config.digit_width();
+        let mut scan = RareScan::new(key, self.own.id, b);
         for t in self
             .leaf
             .successors()
@@ -163,9 +169,40 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         }
         #[allow(clippy::cast_possible_truncation)] // shl <= 128
         let from = Row(scan.own.shl.to_u128() as u8);
-        for row in self.table.row_entries_from(from) {
-            for e in row {
-                scan.offer(&e.node);
+        if self.table.next_hop(key).is_some() {
+            // Not the rare case (the slot of step 2 is occupied): every entry of the rows.
+            for row in self.table.row_entries_from(from) {
+                for e in row {
+                    scan.offer(&e.node);
+                }
+            }
+        } else {
+            // The rare case proper: with l = shl(own, key) and the slot R[l][digit(key, l)]
+            // empty, every entry T of rows l and beyond shares exactly l digits with the key
+            // (its first l digits are the local node's, hence the key's, and its digit l is
+            // the local node's (rows past l) or a column other than the key's (row l)). Among
+            // them step 3's preference is closer(key, ·), a strict total order on distinct ids
+            // whose best T is admissible exactly when closer(key, T, own). The ring-nearest
+            // member of a set sorted by id is the key's cyclic successor or predecessor in it,
+            // and a row's entries are sorted by id (one prefix, column order), so only those
+            // two per row are offered; the table holds no id twice, so the scan keeps the same
+            // node. In row l the entries left of the key's column are below the key and the
+            // others above it (the same first l digits); a row past l lies wholly on one side
+            // of the key (its digit l is the local node's), so there the two are its last and
+            // first entries.
+            let mut rows = self.table.row_entries_from(from);
+            if let (Some(row), Some(column)) = (rows.next(), digit_at(key, u32::from(from.0), b)) {
+                let i = self.table.entries_left_of(from, column);
+                let successor = row.get(i).or(row.first());
+                let predecessor = i.checked_sub(1).and_then(|j| row.get(j)).or(row.last());
+                for e in predecessor.into_iter().chain(successor) {
+                    scan.offer(&e.node);
+                }
+            }
+            for row in rows {
+                for e in row.last().into_iter().chain(row.first()) {
+                    scan.offer(&e.node);
+                }
             }
         }
         for e in self.neighborhood.entries() {
@@ -393,39 +430,116 @@ struct RareScan<'a, H, W> {
     own: KeyRank<W>,
     /// The best so far, if any.
     best: Option<&'a NodeRef<H, W>>,
-    /// The best's rank; the local node's (unused) while there is no best.
+    /// The best's rank; the local node's while there is no best.
     best_rank: KeyRank<W>,
+    /// [`prefix_limit`] of `best_rank.shl`: a node whose `id ^ key` exceeds it shares fewer
+    /// digits with the key than `best_rank`.
+    same: W,
+    /// [`prefix_limit`] of `best_rank.shl + 1`: a node whose `id ^ key` is at most this shares
+    /// more digits with the key than `best_rank` (or is the key itself).
+    longer: W,
+    /// `key − best_rank.dist`: the start of the arc of ids at most as far from the key.
+    near_from: W,
+    /// The length of that arc, 2 · `best_rank.dist` (MAX when that is 2^BITS, the whole ring).
+    near_width: W,
+}
+
+/// The largest `x = id ^ key` of an id sharing at least `s` digits of `b` bits with the key:
+/// shl(id, key) = ⌊lz(x) / b⌋ ≥ s exactly when lz(x) ≥ s·b, that is x < 2^(BITS − s·b), that is
+/// x ≤ MAX >> (s·b) (0 for s·b ≥ BITS: only x = 0, the key itself, whose shl is BITS / b).
+#[inline(always)]
+fn prefix_limit<W: RingWord>(s: W, b: DigitWidth) -> W {
+    let bits = s.to_u128().saturating_mul(u128::from(b.bits()));
+    W::constant(u128::MAX).shr_by(&W::constant(bits.min(255)))
 }
 
 impl<'a, H, W: RingWord> RareScan<'a, H, W> {
     #[inline(always)]
     fn new(key: W, own: W, b: DigitWidth) -> Self {
         let own = key_rank(&key, &own, b);
-        RareScan {
+        let mut scan = RareScan {
             key,
             b,
             own,
             best: None,
             best_rank: own,
-        }
+            same: own.shl,
+            longer: own.shl,
+            near_from: key,
+            near_width: key,
+        };
+        scan.set_limits();
+        scan
+    }
+
+    /// Sets `same`, `longer`, `near_from` and `near_width` from `best_rank`.
+    #[inline(always)]
+    fn set_limits(&mut self) {
+        let r = &self.best_rank;
+        self.same = prefix_limit(r.shl, self.b);
+        self.longer = prefix_limit(r.shl.wrapping_add(&W::constant(1)), self.b);
+        self.near_from = self.key.wrapping_sub(&r.dist);
+        // dist <= 2^(BITS - 1), so the doubling overflows only at 2^(BITS - 1), giving 0.
+        let width = r.dist.wrapping_add(&r.dist);
+        self.near_width = if width < r.dist {
+            W::constant(u128::MAX)
+        } else {
+            width
+        };
     }
 
     /// Offers `t`: it becomes the best if it is admissible ([`rare_case_admissible_ranked`]) and
     /// there is no best yet or it is preferred to the best ([`rare_case_prefers_ranked`]); on a
     /// tie the best stays.
     ///
-    /// The preference is tested first: once a best is found, most later nodes do not beat it, so
-    /// that test mostly rejects (a branch the processor predicts well), and admissibility is
-    /// evaluated only for the nodes that pass.
+    /// Most nodes are decided without computing their shl: with `x = t.id ^ key` and
+    /// s = `best_rank.shl` (the local node's while there is no best),
+    /// * x > `same`: shl(t, key) < s, so `t` is neither preferred to the best nor, while there
+    ///   is none, admissible (shl(t, key) < shl(own, key));
+    /// * x ≤ `longer`: a longer shared prefix (rare): the full rank and both tests;
+    /// * otherwise shl(t, key) = s exactly, so `t` is preferred to the best, and while there is
+    ///   no best admissible, only if [`closer_by_dist`]`(key, t, best)`, with `best` the local
+    ///   node while there is none. That needs dist(t, key) ≤ dist(best, key) = d, that is `t` on
+    ///   the arc [key − d, key + d], that is cw(key − d, t) ≤ 2d (`near_width`; d is at most
+    ///   2^(BITS − 1), and at that value the arc is the whole ring and the width MAX), so a node
+    ///   off the arc is refused at one subtraction. Only a node that passes is ranked (its shl
+    ///   is s) and put through both tests.
     #[inline(always)]
     fn offer(&mut self, t: &'a NodeRef<H, W>) {
-        let rank = key_rank(&self.key, &t.id, self.b);
+        let x = t.id.xor(&self.key);
+        if x > self.same {
+            return;
+        }
+        if x <= self.longer {
+            self.offer_ranked(t, key_rank(&self.key, &t.id, self.b));
+            return;
+        }
+        if cw(&self.near_from, &t.id) > self.near_width {
+            return;
+        }
+        let d = dist(&t.id, &self.key);
+        let best = &self.best_rank;
+        if closer_by_dist(&self.key, &t.id, &d, &best.id, &best.dist) {
+            let rank = KeyRank {
+                id: t.id,
+                shl: best.shl,
+                dist: d,
+            };
+            self.offer_ranked(t, rank);
+        }
+    }
+
+    /// [`RareScan::offer`] given the rank of `t`: the preference against the best, then
+    /// admissibility.
+    #[inline(always)]
+    fn offer_ranked(&mut self, t: &'a NodeRef<H, W>, rank: KeyRank<W>) {
         if self.best.is_some() && !rare_case_prefers_ranked(&self.key, &rank, &self.best_rank) {
             return;
         }
         if rare_case_admissible_ranked(&self.key, &self.own, &rank) {
             self.best = Some(t);
             self.best_rank = rank;
+            self.set_limits();
         }
     }
 }

@@ -53,20 +53,21 @@ pub struct NodeState<H, W = Guid> {
     pub(crate) neighborhood: NeighborhoodSet<H, W>,
 }
 
-/// What [`NodeState::learn`] changed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Learned<H, W = Guid> {
+/// What [`NodeState::learn`] changed: three flags' worth (five bytes), returned in registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Learned {
     /// The node entered the leaf set: it was not a member before and is one now
     /// ([`LeafSet::insert`]). A member that is refreshed, or also placed on the side it was not
     /// on, does not count.
     pub leaf_set: bool,
-    /// What the routing table did with it.
-    pub table: Placement<H, W>,
+    /// What the routing table did with it (an evicted incumbent is not reported; see
+    /// [`Placement`]).
+    pub table: Placement,
     /// The node entered the neighborhood set.
     pub neighborhood: bool,
 }
 
-impl<H, W> Learned<H, W> {
+impl Learned {
     /// Whether any structure now holds the node that did not before (a refresh does not count).
     #[must_use]
     pub fn added(&self) -> bool {
@@ -185,7 +186,7 @@ impl<H: Copy, W: RingWord> NodeState<H, W> {
         &mut self,
         node: NodeRef<H, W>,
         proximity: Proximity,
-    ) -> Result<Learned<H, W>, StateError> {
+    ) -> Result<Learned, StateError> {
         if node.id == self.own.id {
             return Err(StateError::OwnId);
         }

@@ -282,7 +282,7 @@ impl<H: Copy, W: RingWord> Writer<H, W> {
         &mut self,
         node: NodeRef<H, W>,
         proximity: Proximity,
-    ) -> Result<Learned<H, W>, StateError> {
+    ) -> Result<Learned, StateError> {
         let mut draft = self.current.state.clone();
         let learned = draft.learn(node, proximity)?;
         self.publish(draft);

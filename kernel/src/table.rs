@@ -55,20 +55,24 @@ struct TableRow<H, W> {
     entries: Vec<Entry<H, W>>,
 }
 
-/// What [`RoutingTable::insert`] did with a candidate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement<H, W = Guid> {
+/// What [`RoutingTable::insert`] did with a candidate: the slot it belongs to and the outcome.
+///
+/// Two bytes of payload and no node, so that [`NodeState::learn`](crate::NodeState::learn), which
+/// reports it in every answer, returns its result in registers. An evicted incumbent is not
+/// returned: a host that needs it reads the slot ([`RoutingTable::get`]) before the offer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Placement {
     /// The slot was empty and now holds the candidate.
     Added(Row, Column),
     /// The slot already held this node; its handle and proximity were updated.
     Refreshed(Row, Column),
-    /// The candidate is nearer than the incumbent, which was evicted and is returned.
-    Replaced(Row, Column, Entry<H, W>),
+    /// The candidate is nearer than the incumbent, which was evicted: no longer in the table.
+    Replaced(Row, Column),
     /// The incumbent is at least as near; nothing changed.
     Rejected(Row, Column),
 }
 
-impl<H, W> Placement<H, W> {
+impl Placement {
     /// Whether the candidate is now in the table.
     #[must_use]
     pub fn is_stored(&self) -> bool {
@@ -81,7 +85,7 @@ impl<H, W> Placement<H, W> {
         match *self {
             Placement::Added(r, c)
             | Placement::Refreshed(r, c)
-            | Placement::Replaced(r, c, _)
+            | Placement::Replaced(r, c)
             | Placement::Rejected(r, c) => (r, c),
         }
     }
@@ -254,6 +258,16 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
             .map(|row| row.entries.as_slice())
     }
 
+    /// The number of occupied slots of row `row` left of column `column` (the position that
+    /// column's entry has or would have among the row's entries); 0 when the row is not stored.
+    #[inline]
+    pub(crate) fn entries_left_of(&self, row: Row, column: Column) -> usize {
+        self.rows
+            .get(row.index())
+            .and_then(|r| r.rank(column.index()))
+            .map_or(0, |(i, _)| i)
+    }
+
     /// The entry holding `id`, with its slot.
     #[must_use]
     pub fn find(&self, id: W) -> Option<(Row, Column, &Entry<H, W>)> {
@@ -265,41 +279,47 @@ impl<H: Copy, W: RingWord> RoutingTable<H, W> {
 
     /// Offers `node`, at the host's `proximity` figure, for its slot.
     ///
+    /// An occupied slot is decided in place (refresh, replace or reject); only an empty one
+    /// grows the table.
+    ///
     /// # Errors
     /// [`StateError::OwnId`] when `node` is the local node; the table is unchanged.
     pub fn insert(
         &mut self,
         node: NodeRef<H, W>,
         proximity: Proximity,
-    ) -> Result<Placement<H, W>, StateError> {
+    ) -> Result<Placement, StateError> {
         let (r, c) = slot_of(self.own, node.id, self.b).ok_or(StateError::OwnId)?;
+        if let Some(row) = self.rows.get_mut(r.index()) {
+            let (i, occupied) = row.rank(c.index()).ok_or(StateError::OwnId)?;
+            if occupied {
+                let placement = match row.entries.get_mut(i) {
+                    Some(e) if e.node.id == node.id => {
+                        *e = Entry { node, proximity };
+                        Placement::Refreshed(r, c)
+                    }
+                    Some(e) if proximity < e.proximity => {
+                        *e = Entry { node, proximity };
+                        Placement::Replaced(r, c)
+                    }
+                    _ => Placement::Rejected(r, c),
+                };
+                self.invariants();
+                return Ok(placement);
+            }
+        }
+        // The slot is empty: the rows up to `r` are stored and row `r` gets an entry, so the
+        // last stored row is not empty afterwards.
         while self.rows.len() <= r.index() {
             self.rows.push(TableRow::new());
         }
         let row = self.rows.get_mut(r.index()).ok_or(StateError::OwnId)?;
-        let (i, occupied) = row.rank(c.index()).ok_or(StateError::OwnId)?;
-        let candidate = Entry { node, proximity };
-        let placement = if occupied {
-            match row.entries.get_mut(i) {
-                Some(e) if e.node.id == node.id => {
-                    *e = candidate;
-                    Placement::Refreshed(r, c)
-                }
-                Some(e) if proximity < e.proximity => {
-                    let old = core::mem::replace(e, candidate);
-                    Placement::Replaced(r, c, old)
-                }
-                _ => Placement::Rejected(r, c),
-            }
-        } else {
-            row.occupied.set(c.index(), true);
-            row.entries.insert(i, candidate);
-            self.len += 1;
-            Placement::Added(r, c)
-        };
-        self.trim();
+        let (i, _) = row.rank(c.index()).ok_or(StateError::OwnId)?;
+        row.occupied.set(c.index(), true);
+        row.entries.insert(i, Entry { node, proximity });
+        self.len += 1;
         self.invariants();
-        Ok(placement)
+        Ok(Placement::Added(r, c))
     }
 
     /// A table of the same owner holding only row `row` of this one (empty when the row is not

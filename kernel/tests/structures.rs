@@ -294,3 +294,24 @@ fn leaf_set_root_looks_at_both_sides_when_the_arcs_overlap() {
     assert_eq!(root(0x1100), Some(0x1000));
     assert_eq!(root(0x0100), Some(0));
 }
+
+/// `learn`'s answer carries no node, only the three structures' outcomes, so it is returned in
+/// a register (issue 12, item 6: most offers are refused, and a 64-byte answer holding an
+/// evicted entry cost more than the refusal). `RoutingTable::insert` reports a replacement
+/// without the evicted incumbent; the slot tells where it was.
+#[test]
+fn learned_carries_no_node() {
+    use pastry_kernel::{Learned, StateError};
+    assert!(core::mem::size_of::<Result<Learned, StateError>>() <= 8);
+    let mut table: RoutingTable<u32, u16> =
+        RoutingTable::new(0, pastry_kernel::arith::DigitWidth::B4);
+    assert!(matches!(
+        table.insert(NodeRef::new(0x8000, 1), 50),
+        Ok(Placement::Added(..))
+    ));
+    let replaced = table.insert(NodeRef::new(0x8100, 2), 10).unwrap();
+    assert!(matches!(replaced, Placement::Replaced(..)));
+    let (r, c) = replaced.slot();
+    assert_eq!(table.get(r, c).map(|e| e.node.id), Some(0x8100));
+    assert_eq!(table.len(), 1);
+}

@@ -339,7 +339,7 @@ impl<W: RingWord> TableModel<W> {
         &mut self,
         node: NodeRef<u32, W>,
         proximity: Proximity,
-    ) -> Option<Placement<u32, W>> {
+    ) -> Option<Placement> {
         let (row, column) = r::slot(self.own, node.id, self.b)?;
         let at = (Row(row as u8), Digit(column as u8));
         let candidate = Entry { node, proximity };
@@ -355,7 +355,7 @@ impl<W: RingWord> TableModel<W> {
             // Smaller is nearer; on a tie the incumbent stays.
             Some(e) if proximity < e.proximity => {
                 self.slots.insert((row, column), candidate);
-                Placement::Replaced(at.0, at.1, e)
+                Placement::Replaced(at.0, at.1)
             }
             Some(_) => Placement::Rejected(at.0, at.1),
         })
