@@ -8,22 +8,14 @@
 //! test pins that a joining node waits only for its would-be leaf set: a dead routing-table
 //! candidate named by its join does not hold its activation (joins under churn took 7 s).
 
-use pastry_kernel::{Config, NodeRef, NodeState, Row};
+use pastry_kernel::{NodeRef, NodeState, Row};
 use pastry_node::testnet::{Net, Schedule};
-use pastry_node::{Body, Event, Message, NoEstimate, Node, NodeConfig};
+use pastry_node::{Body, Event, Message, NoEstimate, Node};
 
 type TestNode = Node<u32, u16, NoEstimate>;
 
-fn cfg() -> NodeConfig {
-    NodeConfig::new(Config::new(4, 8, 8).unwrap())
-}
-
-/// 64 evenly spread ids `i · 1024`, node `i` with handle `i`.
-fn ring() -> Vec<NodeRef<u32, u16>> {
-    (0..64u16)
-        .map(|i| NodeRef::new(i * 1024, u32::from(i)))
-        .collect()
-}
+mod small_ring;
+use small_ring::{cfg, ring};
 
 /// Node `i` of `ring`, active, with its state from global knowledge.
 fn node(ring: &[NodeRef<u32, u16>], i: usize) -> TestNode {

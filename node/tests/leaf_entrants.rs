@@ -4,22 +4,14 @@
 //! (a routing-table candidate) may find, when the `Pong` comes, that the leaf set has changed
 //! and would now take the candidate; it then sends a `LeafProbe` instead of taking it.
 
-use pastry_kernel::{Config, NodeRef, NodeState};
+use pastry_kernel::{NodeRef, NodeState};
 use pastry_node::message::LeafInfo;
-use pastry_node::{Body, Message, NoEstimate, Node, NodeConfig};
+use pastry_node::{Body, Message, NoEstimate, Node};
 
 type TestNode = Node<u32, u16, NoEstimate>;
 
-fn cfg() -> NodeConfig {
-    NodeConfig::new(Config::new(4, 8, 8).unwrap())
-}
-
-/// 64 evenly spread ids `i · 1024`, node `i` with handle `i`.
-fn ring() -> Vec<NodeRef<u32, u16>> {
-    (0..64u16)
-        .map(|i| NodeRef::new(i * 1024, u32::from(i)))
-        .collect()
-}
+mod small_ring;
+use small_ring::{cfg, ring};
 
 /// The bodies `n` sends, with their addressees and request ids.
 fn sent(n: &mut TestNode) -> Vec<(u32, u64, Body<u32, u16>)> {
