@@ -115,3 +115,130 @@ fn a_table_candidate_that_would_enter_the_leaf_set_by_the_time_it_answers_gets_a
     }
     assert!(n.state().leaf_set().contains(g.id));
 }
+
+/// A joining node merges its would-be leaf set before its other candidates. Merged first, into
+/// the still empty state, the routing-table and neighborhood candidates would each enter the
+/// leaf set by the rule above and get a `LeafProbe`: at 10,000 nodes that doubled the
+/// `LeafProbe`s of a join (41 to 122 per join) before the table candidates' merge was held
+/// back until the leaf set's had run.
+#[test]
+fn a_joining_nodes_table_candidates_answering_first_get_no_leaf_probe() {
+    use pastry_kernel::Row;
+    use pastry_node::message::{JoinGather, JoinReply};
+    let ring = ring();
+    let x = NodeRef::new(41_300u16, 100u32); // nearest to node 40 (40,960)
+    let mut n: TestNode = Node::new(cfg(), x, NoEstimate, 3).unwrap();
+    n.join(0, Some(0)).unwrap();
+    let seq = sent(&mut n)
+        .iter()
+        .find_map(|(_, _, b)| match b {
+            Body::JoinRequest(r) => Some(r.seq),
+            _ => None,
+        })
+        .expect("a join request");
+    // The route: node 0 (row 0 and its neighborhood), then the root, node 40 (row 1).
+    let zero = NodeState::from_ring(cfg().routing, ring[0], &ring, |_| 1, 1);
+    let root = NodeState::from_ring(cfg().routing, ring[40], &ring, |_| 1, 1);
+    let reply = JoinReply {
+        gather: JoinGather {
+            route: vec![ring[0], ring[40]],
+            next_row: 2,
+            rows: vec![
+                (Row(0), zero.table().clone()),
+                (Row(1), root.table().clone()),
+            ],
+            neighborhood: Some(zero.neighborhood().clone()),
+        },
+        leaf_set: root.leaf_set().clone(),
+    };
+    n.handle(
+        0,
+        40,
+        Message {
+            from: ring[40],
+            id: seq,
+            body: Body::JoinReply(reply),
+        },
+    );
+    let out = sent(&mut n);
+    let mut with_x = ring.clone();
+    with_x.insert(41, x);
+    let truth = NodeState::from_ring(cfg().routing, x, &with_x, |_| 1, 1);
+    let leaf: Vec<u16> = truth.leaf_set().iter().map(|m| m.id).collect();
+    let probes: Vec<(u32, u64)> = out
+        .iter()
+        .filter(|(_, _, b)| matches!(b, Body::LeafProbe(_)))
+        .map(|(to, id, _)| (*to, *id))
+        .collect();
+    let pings: Vec<(u32, u64)> = out
+        .iter()
+        .filter(|(_, _, b)| matches!(b, Body::Ping))
+        .map(|(to, id, _)| (*to, *id))
+        .collect();
+    assert_eq!(probes.len(), leaf.len(), "the would-be leaf set is probed");
+    assert!(
+        pings.len() >= 10,
+        "the table candidates are pinged: {pings:?}"
+    );
+    // Every table candidate answers before any would-be leaf-set member.
+    let mut late = Vec::new();
+    for (to, id) in &pings {
+        let from = ring[*to as usize];
+        n.handle(
+            1_000,
+            *to,
+            Message {
+                from,
+                id: *id,
+                body: Body::Pong,
+            },
+        );
+        late.extend(sent(&mut n));
+    }
+    let after_pongs = late.len();
+    for (to, id) in &probes {
+        let m = ring[*to as usize];
+        let theirs = NodeState::from_ring(cfg().routing, m, &with_x, |_| 1, 1);
+        let info = LeafInfo {
+            leaf_set: theirs.leaf_set().clone(),
+            active: true,
+            failed: Vec::new(),
+        };
+        n.handle(
+            2_000,
+            *to,
+            Message {
+                from: m,
+                id: *id,
+                body: Body::LeafProbeReply(info),
+            },
+        );
+        late.extend(sent(&mut n));
+    }
+    // None of the pinged candidates gets a `LeafProbe`, neither on its `Pong` nor when the
+    // leaf set's merge runs. (The members' answers name nodes beyond the leaf set, 45 to 47
+    // and 34 to 35 here; merged while the state is still empty, those are probed as would-be
+    // members, and stay out once the join's merge has run: a cost left as it is.)
+    assert!(
+        late[..after_pongs].is_empty(),
+        "sent on the Pongs: {:?}",
+        &late[..after_pongs]
+    );
+    let extra: Vec<u32> = late
+        .iter()
+        .filter(|(to, _, b)| matches!(b, Body::LeafProbe(_)) && pings.iter().any(|(p, _)| p == to))
+        .map(|(to, _, _)| *to)
+        .collect();
+    assert_eq!(
+        extra,
+        Vec::<u32>::new(),
+        "table candidates given a LeafProbe"
+    );
+    // Both merges ran: the leaf set is the true one, and the pinged candidates are in the table.
+    let mut got: Vec<u16> = n.state().leaf_set().iter().map(|m| m.id).collect();
+    let mut want = leaf.clone();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    assert!(n.state().table().row(Row(0)).count() >= 10);
+}

@@ -16,8 +16,10 @@
 //!    answering with its own leaf set), the others with a `Ping`. Members named in an answer
 //!    that would enter X's leaf set are probed the same way. X builds its state with the
 //!    kernel's [`NodeState::join_from_parts`] from the nodes that answered, at their measured
-//!    figures, in two merges: the would-be leaf set first, then, whenever their probes end,
-//!    the other candidates (routing-table and neighborhood entries).
+//!    figures, in two merges: the would-be leaf set first, then, once their probes have
+//!    ended, the other candidates (routing-table and neighborhood entries). The second merge
+//!    is parked while the first waits: run on the empty state, it would find every candidate
+//!    a would-be leaf-set member and send each a `LeafProbe`.
 //! 4. **Active.** X becomes active when its leaf set is complete (both sides full, or the
 //!    whole ring known) and every would-be leaf-set member has answered or been found faulty
 //!    (no merge that may add a leaf-set member waits). It does not wait for the other
@@ -219,8 +221,8 @@ where
             return;
         }
         // Two merges: the would-be leaf set, which the activation waits for, and the other
-        // candidates (routing-table and neighborhood entries), merged whenever their probes
-        // end. Consistency needs only the leaf set; a dead table candidate would otherwise hold
+        // candidates (routing-table and neighborhood entries), merged once their probes have
+        // ended and the first merge has run (`resolve_merge` parks it until then). Consistency needs only the leaf set; a dead table candidate would otherwise hold
         // the activation, and every lookup for the keys this node takes over, for its probe
         // timeouts. Without room for two merges, one merge holds both.
         let leaf_mid = self.fresh_id();

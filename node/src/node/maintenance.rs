@@ -899,20 +899,52 @@ where
         } else {
             m.dead.insert(id);
         }
-        if m.waiting.is_empty() {
-            if let Some(mut m) = self.merges.remove(&mid) {
-                let still: Vec<W> = m
-                    .known
-                    .iter()
-                    .filter(|x| self.state.knows(**x) || self.fresh(now, **x))
-                    .copied()
-                    .collect();
-                m.alive.extend(still);
-                if !m.leaf {
-                    self.leaf_probe_entrants(now, &m.source, &mut m.alive);
-                }
-                self.apply_merge(m.source, &m.alive, &m.dead);
+        if !m.waiting.is_empty() {
+            return;
+        }
+        let join = matches!(m.source, Source::Join(_));
+        let leaf_join = join && m.leaf;
+        if join && !leaf_join && self.join_leaf_merge_pending() {
+            // Parked: a joining node's table candidates are merged after its would-be leaf
+            // set. Merged first, into the empty state, every one of them would enter the leaf
+            // set and get a `LeafProbe` (see `leaf_probe_entrants`).
+            return;
+        }
+        self.run_merge(now, mid);
+        if leaf_join {
+            let parked: Vec<u64> = self
+                .merges
+                .iter()
+                .filter(|(_, m)| m.waiting.is_empty())
+                .map(|(mid, _)| *mid)
+                .collect();
+            for mid in parked {
+                self.run_merge(now, mid);
             }
+        }
+    }
+
+    /// Whether the merge of a joining node's would-be leaf set still waits for probes.
+    fn join_leaf_merge_pending(&self) -> bool {
+        self.merges
+            .values()
+            .any(|m| m.leaf && matches!(m.source, Source::Join(_)))
+    }
+
+    /// Runs merge `mid`, whose probes have all ended.
+    fn run_merge(&mut self, now: Time, mid: u64) {
+        if let Some(mut m) = self.merges.remove(&mid) {
+            let still: Vec<W> = m
+                .known
+                .iter()
+                .filter(|x| self.state.knows(**x) || self.fresh(now, **x))
+                .copied()
+                .collect();
+            m.alive.extend(still);
+            if !m.leaf {
+                self.leaf_probe_entrants(now, &m.source, &mut m.alive);
+            }
+            self.apply_merge(m.source, &m.alive, &m.dead);
         }
     }
 
