@@ -155,7 +155,9 @@ fn a_dead_routing_table_candidate_does_not_hold_the_activation() {
     let at = net.activated[x].expect("X is active within 3 s of its join");
     assert!(at - start < 1_000_000, "activated after {} us", at - start);
     // The other candidates are merged when their probes end: the dead one is not taken, the
-    // live ones of node 0's row 0 are.
+    // live ones of node 0's row 0 are. (Past the dead one's three probe timeouts first: the
+    // network can be quiet, no message in flight, while the last one runs.)
+    net.run_until(start + 10_000_000);
     net.run_until_quiet(120_000_000);
     let state = net.nodes[x].state();
     assert!(!state.knows(dead.id));

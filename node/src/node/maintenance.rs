@@ -807,6 +807,17 @@ where
     /// Starts a merge: probes the candidates the state would take that have not answered
     /// lately, and merges at once when there are none.
     pub(super) fn plan_merge(&mut self, now: Time, source: Source<H, W>) {
+        if self.phase == Phase::Probing
+            && !matches!(source, Source::Join(_))
+            && self.join.deferred.len() < self.cfg.max_merges
+            && self.join_leaf_merge_pending()
+        {
+            // A joining node's state is empty until its would-be leaf set is merged: planned
+            // now, every node the source names would look like a leaf-set member and get a
+            // `LeafProbe`. Planned once that merge has run (`resolve_merge`).
+            self.join.deferred.push(source);
+            return;
+        }
         let candidates = self.candidates(&source);
         // The leaf-set members a merge would add. For a leaf set, by the kernel's repair rule
         // on a copy (it may extend a side with a hole, which a plain insert may not). Without
@@ -912,6 +923,11 @@ where
         }
         self.run_merge(now, mid);
         if leaf_join {
+            // What came meanwhile: the answers' leaf sets, then the table candidates (each
+            // checked against the fullest leaf set).
+            for source in core::mem::take(&mut self.join.deferred) {
+                self.plan_merge(now, source);
+            }
             let parked: Vec<u64> = self
                 .merges
                 .iter()

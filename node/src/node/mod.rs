@@ -105,6 +105,7 @@ pub enum Phase {
 /// 4. every probe has its outstanding request, and every node a merge waits for is being
 ///    probed; a merge waits for at least one node, except a joining node's merge of its
 ///    table candidates, parked (probes done) while the merge of its would-be leaf set waits;
+///    merges are deferred (at most `max_merges`) only while that merge waits;
 /// 5. only an active node holds reservations for joining nodes; only an inactive one holds
 ///    routed messages for later (at most `max_in_flight`);
 /// 6. an inactive node has delivered nothing (no `Deliver` event before `Activated`).
@@ -191,6 +192,9 @@ struct JoinProgress<H, W> {
     /// the answers to its probes), at most `max_peers`; among them and the nodes of the state
     /// it looks for the nearest node on each side that is not joining.
     seen: BTreeMap<W, NodeRef<H, W>>,
+    /// While the merge of the would-be leaf set waits: the merges asked for meanwhile (the
+    /// answers' leaf sets), planned once it has run, at most `max_merges`.
+    deferred: Vec<Source<H, W>>,
 }
 
 impl<H, W> Default for JoinProgress<H, W> {
@@ -207,6 +211,7 @@ impl<H, W> Default for JoinProgress<H, W> {
             told: BTreeSet::new(),
             acked: BTreeMap::new(),
             seen: BTreeMap::new(),
+            deferred: Vec::new(),
         }
     }
 }
@@ -957,6 +962,14 @@ where
             .merges
             .values()
             .any(|m| m.leaf && matches!(m.source, Source::Join(_)));
+        assert!(
+            self.join.deferred.is_empty() || (self.phase == Phase::Probing && leaf_join),
+            "merges deferred with no join merge waiting"
+        );
+        assert!(
+            self.join.deferred.len() <= c.max_merges,
+            "deferred merges over their cap"
+        );
         for (mid, m) in &self.merges {
             assert!(
                 !m.waiting.is_empty()
