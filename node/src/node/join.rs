@@ -19,7 +19,9 @@
 //!    figures, in two merges: the would-be leaf set first, then, once their probes have
 //!    ended, the other candidates (routing-table and neighborhood entries). The second merge
 //!    is parked while the first waits: run on the empty state, it would find every candidate
-//!    a would-be leaf-set member and send each a `LeafProbe`.
+//!    a would-be leaf-set member and send each a `LeafProbe`. The merges asked for meanwhile
+//!    (the members' answers carry their leaf sets) are deferred until the first has run, for
+//!    the same reason.
 //! 4. **Active.** X becomes active when its leaf set is complete (both sides full, or the
 //!    whole ring known) and every would-be leaf-set member has answered or been found faulty
 //!    (no merge that may add a leaf-set member waits). It does not wait for the other
