@@ -7,6 +7,7 @@
 //! (probes, heartbeats, failure handling and repair, merges with probes, row maintenance),
 //! [`peers`](self::peers) (round-trip times) and [`timers`](self::timers).
 
+mod dedup;
 mod join;
 mod maintenance;
 mod peers;
@@ -131,9 +132,8 @@ pub struct Node<H, W = Guid, E = NoEstimate> {
     in_flight: BTreeMap<u64, InFlight<H, W>>,
     /// Forward up-calls waiting for the application, by token.
     parked: BTreeMap<u64, Parked<H, W>>,
-    /// (origin, seq) of routed messages handled here, oldest first, and as a set.
-    seen_order: VecDeque<(W, u64)>,
-    seen: BTreeSet<(W, u64)>,
+    /// (origin, seq) of the routed messages handled here lately.
+    seen: dedup::Dedup<W>,
     /// Routed messages this node would deliver but cannot yet, because it is not active: they
     /// are routed again when it becomes active.
     held: VecDeque<Carried<H, W>>,
@@ -357,8 +357,7 @@ where
             merges: BTreeMap::new(),
             in_flight: BTreeMap::new(),
             parked: BTreeMap::new(),
-            seen_order: VecDeque::new(),
-            seen: BTreeSet::new(),
+            seen: dedup::Dedup::new(),
             held: VecDeque::new(),
             displaced: BTreeMap::new(),
             failed: VecDeque::new(),
@@ -864,15 +863,7 @@ where
             self.parked.len() <= c.max_in_flight,
             "held up-calls over their cap"
         );
-        assert!(
-            self.seen.len() <= c.dedup_capacity,
-            "duplicate memory over its cap"
-        );
-        assert_eq!(
-            self.seen.len(),
-            self.seen_order.len(),
-            "duplicate memory out of step"
-        );
+        self.seen.invariants(c.dedup_capacity);
         assert!(
             self.failed.len() <= c.max_failed,
             "failed list over its cap"

@@ -180,16 +180,7 @@ where
 
     /// Remembers (origin, seq); returns false when it was already handled here.
     fn remember(&mut self, origin: W, seq: u64) -> bool {
-        if !self.seen.insert((origin, seq)) {
-            return false;
-        }
-        self.seen_order.push_back((origin, seq));
-        while self.seen_order.len() > self.cfg.dedup_capacity {
-            if let Some(old) = self.seen_order.pop_front() {
-                self.seen.remove(&old);
-            }
-        }
-        true
+        self.seen.insert((origin, seq), self.cfg.dedup_capacity)
     }
 
     /// `Route` from the previous hop.
