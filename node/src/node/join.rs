@@ -224,7 +224,8 @@ where
         }
         // Two merges: the would-be leaf set, which the activation waits for, and the other
         // candidates (routing-table and neighborhood entries), merged once their probes have
-        // ended and the first merge has run (`resolve_merge` parks it until then). Consistency needs only the leaf set; a dead table candidate would otherwise hold
+        // ended and the first merge has run (`resolve_merge` parks it until then).
+        // Consistency needs only the leaf set; a dead table candidate would otherwise hold
         // the activation, and every lookup for the keys this node takes over, for its probe
         // timeouts. Without room for two merges, one merge holds both.
         let leaf_mid = self.fresh_id();

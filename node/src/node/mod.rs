@@ -1003,3 +1003,56 @@ where
         );
     }
 }
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use alloc::collections::BTreeSet;
+
+    use pastry_kernel::{Config, LeafSet, NodeRef};
+
+    use super::{Node, Source};
+    use crate::{NoEstimate, NodeConfig};
+
+    fn idle() -> Node<u32, u16, NoEstimate> {
+        let cfg = NodeConfig::new(Config::new(4, 8, 8).unwrap());
+        Node::new(cfg, NodeRef::new(100, 1), NoEstimate, 1).unwrap()
+    }
+
+    #[test]
+    fn node_invariants_hold_for_a_new_node() {
+        idle().invariants();
+    }
+
+    /// The planted fault: a merge deferred by a node that is not waiting for its join's
+    /// leaf-set merge (it would never be planned).
+    #[test]
+    #[should_panic(expected = "merges deferred with no join merge waiting")]
+    fn node_invariants_catch_a_merge_deferred_outside_a_join() {
+        let mut n = idle();
+        let from = NodeRef::new(200, 2);
+        let leaf = LeafSet::new(200, &n.cfg.routing);
+        n.join.deferred.push(Source::Leaf(from, leaf));
+        n.invariants();
+    }
+
+    /// The planted fault: a merge that waits for nothing and is not a join's parked one.
+    #[test]
+    #[should_panic(expected = "a merge with nothing to wait for")]
+    fn node_invariants_catch_a_merge_waiting_for_nothing() {
+        let mut n = idle();
+        let from = NodeRef::new(200, 2);
+        let leaf = LeafSet::new(200, &n.cfg.routing);
+        n.merges.insert(
+            1,
+            super::Merge {
+                source: Source::Leaf(from, leaf),
+                waiting: BTreeSet::new(),
+                alive: BTreeSet::new(),
+                known: BTreeSet::new(),
+                dead: BTreeSet::new(),
+                leaf: false,
+            },
+        );
+        n.invariants();
+    }
+}
