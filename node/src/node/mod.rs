@@ -1018,6 +1018,11 @@ mod tests {
         Node::new(cfg, NodeRef::new(100, 1), NoEstimate, 1).unwrap()
     }
 
+    /// An empty leaf set from node 200, as a merge source.
+    fn leaf_source(n: &Node<u32, u16, NoEstimate>) -> Source<u32, u16> {
+        Source::Leaf(NodeRef::new(200, 2), LeafSet::new(200, &n.cfg.routing))
+    }
+
     #[test]
     fn node_invariants_hold_for_a_new_node() {
         idle().invariants();
@@ -1029,9 +1034,8 @@ mod tests {
     #[should_panic(expected = "merges deferred with no join merge waiting")]
     fn node_invariants_catch_a_merge_deferred_outside_a_join() {
         let mut n = idle();
-        let from = NodeRef::new(200, 2);
-        let leaf = LeafSet::new(200, &n.cfg.routing);
-        n.join.deferred.push(Source::Leaf(from, leaf));
+        let source = leaf_source(&n);
+        n.join.deferred.push(source);
         n.invariants();
     }
 
@@ -1040,12 +1044,11 @@ mod tests {
     #[should_panic(expected = "a merge with nothing to wait for")]
     fn node_invariants_catch_a_merge_waiting_for_nothing() {
         let mut n = idle();
-        let from = NodeRef::new(200, 2);
-        let leaf = LeafSet::new(200, &n.cfg.routing);
+        let source = leaf_source(&n);
         n.merges.insert(
             1,
             super::Merge {
-                source: Source::Leaf(from, leaf),
+                source,
                 waiting: BTreeSet::new(),
                 alive: BTreeSet::new(),
                 known: BTreeSet::new(),
