@@ -47,8 +47,8 @@ impl<W: Hash + Eq + Copy> Dedup<W> {
         true
     }
 
-    /// Checks the invariants (under `debug_assertions`).
-    #[cfg(debug_assertions)]
+    /// Checks the invariants (under `debug_assertions`, and in this module's tests).
+    #[cfg(any(debug_assertions, test))]
     #[allow(clippy::panic)]
     pub fn invariants(&self, capacity: usize) {
         assert!(self.order.len() <= capacity, "dedup over its capacity");
