@@ -271,6 +271,42 @@ mod tests {
         m.invariants();
     }
 
+    /// The summary does its job: with a full set of 32 members, about 32/512 = 6% of strangers
+    /// find their bit set (the type's doc), on 128-bit ids and on a 16-bit ring alike. A
+    /// summary that lets every id through, or hashes every id to one bit, would still give
+    /// right answers (the scan decides) but no speed; this catches it.
+    #[test]
+    fn the_summary_turns_away_most_strangers() {
+        fn passing<W: RingWord>(mut next: impl FnMut() -> W) -> usize {
+            let mut m = NeighborhoodSet::<u8, W>::new(next(), 32);
+            while m.len() < 32 {
+                let id = next();
+                let _ = m.insert(NodeRef::new(id, 0), 1);
+            }
+            let mut pass = 0;
+            for _ in 0..10_000 {
+                let id = next();
+                if m.get(id).is_none() && has_bit(&m.summary, id) {
+                    pass += 1;
+                }
+            }
+            pass
+        }
+        let mut rng = crate::seeded::SplitMix::new(0x5eed);
+        let wide = passing(|| rng.guid());
+        let mut rng = crate::seeded::SplitMix::new(0x5eed);
+        let narrow = passing(|| rng.word::<u16>());
+        // Expected about 610 of 10,000 each; 1,500 leaves room for an unlucky seed.
+        assert!(
+            wide < 1_500,
+            "{wide} of 10,000 strangers passed (128-bit ids)"
+        );
+        assert!(
+            narrow < 1_500,
+            "{narrow} of 10,000 strangers passed (16-bit ring)"
+        );
+    }
+
     /// On a narrow ring, after inserts that displace members and removals, `get` answers for
     /// every id exactly as a scan of the entries does.
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use pastry_kernel::arith::{closer, cw, makes_progress};
-use pastry_kernel::{Config, NodeRef, NodeState, Route, Via, RANDOMIZED_CHOICES};
+use pastry_kernel::{Config, NodeRef, NodeState, ReplicaSet, Route, Via, RANDOMIZED_CHOICES};
 use proptest::prelude::*;
 
 mod common;
@@ -311,4 +311,44 @@ fn randomized_route_of_a_covered_key_takes_the_root() {
     // The second choice would come straight back.
     assert_eq!(buf[1].map(|n| n.id), Some(0x3055));
     assert_eq!(states[0].route(key).next_hop().map(|n| n.id), Some(0xd6d8));
+}
+
+/// The largest replica set, L/2 + 1 = 33 nodes for L = 64, fits: `ReplicaSet::CAPACITY` is
+/// exactly that, and a full leaf set of the largest size answers `replicaSet(k, 33)` with 33
+/// distinct nodes, closest first, the root at rank 0. `is_empty` and `get` agree with `iter`.
+#[test]
+fn the_largest_replica_set_fits_and_its_accessors_agree() {
+    assert_eq!(ReplicaSet::<usize, u16>::CAPACITY, 33);
+    let config = Config::new(4, Config::MAX_LEAF_SET, 0).expect("valid");
+    let ring: Vec<Node> = (0..100).map(|i| NodeRef::new(i as u16 * 600, i)).collect();
+    let s = NodeState::from_ring(config, ring[50], &ring, |_| 1, 1);
+    assert!(s.leaf_set().is_full());
+    let key = 30_100;
+    let set = s.replica_set(key, usize::MAX);
+    assert_eq!(set.len(), 33);
+    assert!(!set.is_empty());
+    let got: Vec<u16> = set.iter().map(|n| n.id).collect();
+    let mut expected: Vec<u16> = ring.iter().map(|n| n.id).collect();
+    expected.sort_by(|a, b| {
+        if closer(&key, a, b) {
+            std::cmp::Ordering::Less
+        } else {
+            std::cmp::Ordering::Greater
+        }
+    });
+    // The leaf set holds ranks 18..=82 of the ring around node 50; the 33 closest to the key
+    // (which lies at node 50 + 1/6) are all among them.
+    assert_eq!(got, expected[..33]);
+    assert_eq!(set.get(0).map(|n| n.id), Some(root(&ring, key).id));
+    for (i, n) in set.iter().enumerate() {
+        assert_eq!(set.get(i), Some(n));
+    }
+    assert_eq!(set.get(33), None);
+    let none = s.replica_set(key, 0);
+    assert!(none.is_empty());
+    assert_eq!(none.len(), 0);
+    assert_eq!(none.get(0), None);
+    let one = s.replica_set(key, 1);
+    assert!(!one.is_empty());
+    assert_eq!(one.len(), 1);
 }

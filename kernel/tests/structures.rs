@@ -152,6 +152,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(common::seeded(128, "proptest-regressions/structures.txt"))]
+
+    /// `NodeState::members` lists every node the leaf set, the table or the neighborhood set
+    /// holds, each exactly once, leaf-set members first; the local node is not among them.
+    #[test]
+    fn members_are_every_held_node_once_leaf_set_first(
+        state in strategies::node_state::<u16>(strategies::config(), 0..60),
+    ) {
+        let members: Vec<u16> = state.members().map(|n| n.id).collect();
+        let distinct: std::collections::BTreeSet<u16> = members.iter().copied().collect();
+        prop_assert_eq!(distinct.len(), members.len(), "a node listed twice");
+        let held: std::collections::BTreeSet<u16> = state
+            .leaf_set()
+            .iter()
+            .map(|n| n.id)
+            .chain(state.table().iter().map(|(_, _, e)| e.node.id))
+            .chain(state.neighborhood().entries().iter().map(|e| e.node.id))
+            .collect();
+        prop_assert_eq!(&distinct, &held);
+        prop_assert!(!distinct.contains(&state.id()));
+        let leaf = state.leaf_set().len();
+        prop_assert!(members[..leaf].iter().all(|&id| state.leaf_set().contains(id)));
+    }
+}
+
 /// A table refuses its owner, and the refusal changes nothing.
 #[test]
 fn table_refuses_the_owner() {
