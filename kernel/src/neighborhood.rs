@@ -271,6 +271,19 @@ mod tests {
         m.invariants();
     }
 
+    /// `len` and `is_empty` follow inserts and removals.
+    #[test]
+    fn len_and_is_empty_follow_the_entries() {
+        let mut m = NeighborhoodSet::<u8, u16>::new(0, 4);
+        assert!(m.is_empty());
+        assert_eq!(m.len(), 0);
+        m.insert(NodeRef::new(0x10, 1), 5).unwrap();
+        assert!(!m.is_empty());
+        assert_eq!(m.len(), 1);
+        assert!(m.remove(0x10).is_some());
+        assert!(m.is_empty());
+    }
+
     /// The summary does its job: with a full set of 32 members, about 32/512 = 6% of strangers
     /// find their bit set (the type's doc), on 128-bit ids and on a 16-bit ring alike. A
     /// summary that lets every id through, or hashes every id to one bit, would still give
