@@ -226,3 +226,23 @@ fn documented_bound_figures() {
     );
     assert_eq!(bound, 211_072);
 }
+
+/// `NodeState::heap_bytes` is the exact heap size: for a state whose neighborhood set is full
+/// (so its vector holds exactly its capacity), a clone allocates exactly `heap_bytes` bytes.
+#[test]
+fn heap_bytes_is_what_a_clone_allocates() {
+    let config = Config::new(4, 16, 8).unwrap();
+    let mut s = NodeState::new(config, NodeRef::new(0x8080u16, 0u32));
+    let mut h = 1;
+    for id in (0..=u16::MAX).step_by(997) {
+        if id != 0x8080 {
+            s.learn(NodeRef::new(id, h), h).unwrap();
+            h += 1;
+        }
+    }
+    assert_eq!(s.neighborhood().len(), 8);
+    assert!(s.leaf_set().len() == 16 && s.table().len() > 15);
+    let (copy, info) = counted(|| s.clone());
+    assert_eq!(info.bytes_total, copy.heap_bytes() as u64);
+    assert!(copy.heap_bytes() > 0);
+}

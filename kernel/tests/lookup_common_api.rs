@@ -141,9 +141,13 @@ proptest! {
                 Route::Deliver => prop_assert_eq!(n, 0),
                 // The leaf-set case has no choice: route(k)'s root.
                 _ if s.leaf_set().covers(key) => prop_assert_eq!(got, s.route(key)),
-                Route::Forward { to, .. } => {
+                Route::Forward { to, via } => {
                     let i = buf[..n].iter().position(|h| *h == Some(to));
                     prop_assert_eq!(i, Some((r.trailing_ones() as usize).min(n - 1)));
+                    // Off the arc: step 2 when `to` is the key's table slot, else step 3.
+                    let slot = s.table().next_hop(key).map(|e| e.node.id);
+                    let step = if slot == Some(to.id) { Via::Table } else { Via::RareCase };
+                    prop_assert_eq!(via, step);
                 }
             }
         }
