@@ -475,7 +475,13 @@ pub fn check_table_ops<W: RingWord>(input: &TableInput<W>) {
                 let before = table.clone();
                 let got = table.insert(node, Proximity::from(p));
                 match model.insert(node, Proximity::from(p)) {
-                    Some(want) => assert_eq!(got, Ok(want), "placement of {id:?} at {p}"),
+                    Some(want) => {
+                        assert_eq!(got, Ok(want), "placement of {id:?} at {p}");
+                        // `is_stored` and `slot` describe what happened to the table.
+                        let (row, column) = want.slot();
+                        let held = table.get(row, column).map(|e| e.node.id);
+                        assert_eq!(want.is_stored(), held == Some(id), "is_stored of {want:?}");
+                    }
                     None => {
                         assert_eq!(got, Err(StateError::OwnId), "offering the owner");
                         assert_eq!(table, before, "a refused offer changed the table");
