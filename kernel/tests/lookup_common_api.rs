@@ -324,6 +324,8 @@ fn randomized_route_of_a_covered_key_takes_the_root() {
 fn the_largest_replica_set_fits_and_its_accessors_agree() {
     assert_eq!(ReplicaSet::<usize, u16>::CAPACITY, 33);
     let config = Config::new(4, Config::MAX_LEAF_SET, 0).expect("valid");
+    assert_eq!(config.max_replicas(), 33);
+    assert_eq!(Config::PAPER.max_replicas(), 9);
     let ring: Vec<Node> = (0..100).map(|i| NodeRef::new(i as u16 * 600, i)).collect();
     let s = NodeState::from_ring(config, ring[50], &ring, |_| 1, 1);
     assert!(s.leaf_set().is_full());
