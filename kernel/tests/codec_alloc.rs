@@ -230,7 +230,7 @@ fn documented_bound_figures() {
 /// `NodeState::heap_bytes` is the exact heap size: for a state whose neighborhood set is full
 /// (so its vector holds exactly its capacity), a clone allocates exactly `heap_bytes` bytes.
 #[test]
-fn heap_bytes_is_what_a_clone_allocates() {
+fn heap_bytes_is_what_a_clone_or_a_row_answer_allocates() {
     let config = Config::new(4, 16, 8).unwrap();
     let mut s = NodeState::new(config, NodeRef::new(0x8080u16, 0u32));
     let mut h = 1;
@@ -245,4 +245,13 @@ fn heap_bytes_is_what_a_clone_allocates() {
     let (copy, info) = counted(|| s.clone());
     assert_eq!(info.bytes_total, copy.heap_bytes() as u64);
     assert!(copy.heap_bytes() > 0);
+    // A row request's answer, `only_row`, holds that row alone and allocates exactly what it
+    // keeps: its vectors are sized once, never grown.
+    for r in 0..s.table().row_count() {
+        let row = Row(r as u8);
+        let (only, info) = counted(|| s.table().only_row(row));
+        assert_eq!(info.bytes_total, only.heap_bytes() as u64, "row {r}");
+        assert!(only.row(row).eq(s.table().row(row)), "row {r}");
+        assert_eq!(only.len(), s.table().row(row).count());
+    }
 }
