@@ -107,3 +107,48 @@ fn typed_errors_by_example() {
     check_guid_parse("é123456789abcdef0123456789abcde");
     check_guid_parse("0123456789abcdef0123456789abcdé");
 }
+
+/// Each error's message says what was wrong (with the offending value where there is one),
+/// and the messages of different errors differ.
+#[test]
+fn error_messages_name_the_fault() {
+    let config = [
+        (ConfigError::DigitBits(3), "3"),
+        (ConfigError::LeafSetLen(65), "65"),
+        (ConfigError::NeighborhoodLen(9999), "9999"),
+    ];
+    for (e, value) in config {
+        let text = e.to_string();
+        assert!(text.contains(value), "{e:?}: {text}");
+        assert!(text.contains("must"), "{e:?}: {text}");
+    }
+    let state = [
+        StateError::OwnId,
+        StateError::ConfigMismatch,
+        StateError::WrongOwner,
+    ]
+    .map(|e| e.to_string());
+    for (i, text) in state.iter().enumerate() {
+        assert!(text.len() > 20, "{text}");
+        assert!(state[i + 1..].iter().all(|t| t != text), "{text}");
+    }
+}
+
+/// `Config`'s `Arbitrary` (what the fuzz targets start from) never fails on enough input and
+/// reaches every valid leaf-set size and digit width.
+#[test]
+fn arbitrary_configs_are_valid_and_span_every_size() {
+    use pastry_kernel::fuzzing::arbitrary::{Arbitrary, Unstructured};
+    let mut rng = pastry_kernel::seeded::SplitMix::new(0xc0f1);
+    let mut sizes = std::collections::BTreeSet::new();
+    let mut widths = std::collections::BTreeSet::new();
+    for _ in 0..4_000 {
+        let bytes: Vec<u8> = (0..32).map(|_| rng.next_u64() as u8).collect();
+        let config = Config::arbitrary(&mut Unstructured::new(&bytes)).expect("enough bytes");
+        sizes.insert(config.leaf_set_len());
+        widths.insert(config.digit_width().bits());
+        assert!(config.neighborhood_len() <= 64);
+    }
+    assert_eq!(sizes, (1..=32).map(|h| 2 * h).collect());
+    assert_eq!(widths, [1, 2, 4, 8].into());
+}
