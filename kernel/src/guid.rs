@@ -63,6 +63,14 @@ impl Guid {
     }
 
     /// The big-endian encoding (digit 0 in the high nibble of byte 0).
+    ///
+    /// ```
+    /// use pastry_kernel::Guid;
+    /// let g = Guid::new(0x0123 << 112 | 0x45);
+    /// let bytes = g.to_be_bytes();
+    /// assert_eq!((bytes[0], bytes[1], bytes[15]), (0x01, 0x23, 0x45));
+    /// assert_eq!(Guid::from_be_bytes(bytes), g);
+    /// ```
     #[must_use]
     pub const fn to_be_bytes(self) -> [u8; 16] {
         self.0.to_be_bytes()
@@ -70,18 +78,43 @@ impl Guid {
 
     /// The number of leading digits shared with `other` (shl, docs/design.md), for `b` bits per
     /// digit.
+    ///
+    /// ```
+    /// use pastry_kernel::{arith::DigitWidth, Guid};
+    /// let a = Guid::new(0x12 << 120);
+    /// let b = Guid::new(0x13 << 120);
+    /// assert_eq!(a.shl(b, DigitWidth::B4), 1); // one shared hex digit
+    /// assert_eq!(a.shl(b, DigitWidth::B1), 7); // seven shared bits
+    /// assert_eq!(a.shl(a, DigitWidth::B4), 32); // all of them
+    /// ```
     #[must_use]
     pub fn shl(self, other: Guid, b: DigitWidth) -> u32 {
         arith::shl_len(self, other, b)
     }
 
     /// Digit number `row` (0 is the most significant); `None` past the last digit.
+    ///
+    /// ```
+    /// use pastry_kernel::{arith::{Digit, DigitWidth}, Guid};
+    /// let g = Guid::new(0xab << 120 | 0x7);
+    /// assert_eq!(g.digit(0, DigitWidth::B4), Some(Digit(0xa)));
+    /// assert_eq!(g.digit(1, DigitWidth::B4), Some(Digit(0xb)));
+    /// assert_eq!(g.digit(31, DigitWidth::B4), Some(Digit(0x7)));
+    /// assert_eq!(g.digit(32, DigitWidth::B4), None);
+    /// ```
     #[must_use]
     pub fn digit(self, row: u32, b: DigitWidth) -> Option<arith::Digit> {
         arith::digit_at(self, row, b)
     }
 
     /// The ring distance to `other` (dist, docs/design.md).
+    ///
+    /// ```
+    /// use pastry_kernel::Guid;
+    /// assert_eq!(Guid::new(5).dist(Guid::new(3)), 2);
+    /// assert_eq!(Guid::new(1).dist(Guid::new(u128::MAX)), 2); // around the top of the ring
+    /// assert_eq!(Guid::new(0).dist(Guid::new(1 << 127)), 1 << 127);
+    /// ```
     #[must_use]
     pub fn dist(self, other: Guid) -> u128 {
         arith::dist(&self.0, &other.0)
@@ -108,6 +141,13 @@ impl Guid {
     }
 }
 
+/// The id with this value (as [`Guid::new`]).
+///
+/// ```
+/// use pastry_kernel::Guid;
+/// assert_eq!(Guid::from(7u128), Guid::new(7));
+/// assert_eq!(u128::from(Guid::new(9)), 9);
+/// ```
 impl From<u128> for Guid {
     fn from(v: u128) -> Guid {
         Guid(v)
