@@ -132,6 +132,11 @@ fn error_messages_name_the_fault() {
         assert!(text.len() > 20, "{text}");
         assert!(state[i + 1..].iter().all(|t| t != text), "{text}");
     }
+    let short = "abc".parse::<Guid>().expect_err("too short").to_string();
+    assert!(short.contains('3') && short.contains("32"), "{short}");
+    let bad = format!("{}x", "0".repeat(31));
+    let digit = bad.parse::<Guid>().expect_err("not hex").to_string();
+    assert!(digit.contains("31"), "{digit}");
 }
 
 /// `Config`'s `Arbitrary` (what the fuzz targets start from) never fails on enough input and
