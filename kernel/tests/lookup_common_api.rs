@@ -358,3 +358,30 @@ fn the_largest_replica_set_fits_and_its_accessors_agree() {
     assert!(!one.is_empty());
     assert_eq!(one.len(), 1);
 }
+
+/// A host's suspicion check may cost a lookup: with no suspects, `route_avoiding` asks about
+/// the one node it returns when the leaf set covers the key or the key's table slot is filled,
+/// and about no node when it delivers locally.
+#[test]
+fn route_avoiding_asks_only_about_the_chosen_node_when_no_one_is_suspect() {
+    let ring: Vec<Node> = (0..200).map(|i| NodeRef::new(i as u16 * 317, i)).collect();
+    let s = NodeState::from_ring(Config::PAPER, ring[100], &ring, |_| 1, 1);
+    let mut covered = 0;
+    for key in (0..=u16::MAX).step_by(101) {
+        let mut asked = Vec::new();
+        let got = s.route_avoiding(key, |n| {
+            asked.push(n.id);
+            false
+        });
+        assert_eq!(got, s.route(key), "key {key}");
+        match got {
+            Route::Deliver => assert!(asked.is_empty(), "key {key}: {asked:?}"),
+            Route::Forward { to, via } if via != Via::RareCase => {
+                assert_eq!(asked, [to.id], "key {key}");
+                covered += usize::from(via == Via::LeafSet);
+            }
+            Route::Forward { .. } => {}
+        }
+    }
+    assert!(covered > 0, "no key was covered");
+}
